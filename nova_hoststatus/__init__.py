@@ -1,0 +1,1 @@
+"""Host status and force-down validation for the Nova compute API."""
