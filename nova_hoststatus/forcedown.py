@@ -1,0 +1,98 @@
+"""Force-down request bodies: Nova's schemas, Nova's messages, Nova's fault.
+
+A monitor that sends a bad force-down gets the 400 Nova would give, without
+the request reaching Nova. The schemas state the field rules of the compute
+API's ``os-services`` update (2.11-2.52 action form and 2.53+ UUID form);
+errors are worded as Nova words them so that clients see no difference.
+"""
+
+import json
+
+import jsonschema
+
+_BOOLEAN = {
+    'type': ['boolean', 'string'],
+    'enum': [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on',
+             'YES', 'Yes', 'yes',
+             False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off',
+             'NO', 'No', 'no'],
+}
+_NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+_HOST = {'type': 'string', 'pattern': '^[a-zA-Z0-9-._]*$',
+         'minLength': 1, 'maxLength': 255}
+
+# PUT /os-services/force-down, microversions 2.11 to 2.52.
+ACTION_FORM = {
+    'type': 'object',
+    'properties': {
+        'host': _HOST,
+        'binary': _NAME,
+        'disabled_reason': _NAME,
+        'forced_down': _BOOLEAN,
+    },
+    'required': ['host', 'binary'],
+    'additionalProperties': False,
+}
+
+# PUT /os-services/{service_uuid}, microversion 2.53 and later.
+UUID_FORM = {
+    'type': 'object',
+    'properties': {
+        'status': {'type': 'string', 'enum': ['enabled', 'disabled']},
+        'disabled_reason': _NAME,
+        'forced_down': _BOOLEAN,
+    },
+    'additionalProperties': False,
+}
+
+_VALIDATORS = {
+    id(schema): jsonschema.Draft202012Validator(schema)
+    for schema in (ACTION_FORM, UUID_FORM)
+}
+
+
+class InvalidBody(ValueError):
+    """A request body Nova would answer with 400; the text is Nova's."""
+
+
+def parse(raw):
+    """Decode a JSON body the way Nova does; ``None`` stands for no body."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode('utf-8'))
+    except ValueError:  # covers UnicodeDecodeError and JSONDecodeError
+        raise InvalidBody('Malformed request body')
+
+
+def _check(schema, body):
+    error = next(_VALIDATORS[id(schema)].iter_errors(body), None)
+    if error is None:
+        return
+    if error.path:
+        raise InvalidBody(
+            'Invalid input for field/attribute %s. Value: %s. %s'
+            % (error.path[-1], error.instance, error.message))
+    raise InvalidBody(error.message)
+
+
+def validate_action_form(raw):
+    """Validate a 2.11-2.52 ``force-down`` body; raise InvalidBody if bad."""
+    body = parse(raw)
+    _check(ACTION_FORM, body)
+    if 'forced_down' not in body:
+        raise InvalidBody('Missing forced_down field')
+    return body
+
+
+def validate_uuid_form(raw):
+    """Validate a 2.53+ service update body; raise InvalidBody if bad."""
+    body = parse(raw)
+    _check(UUID_FORM, body)
+    return body
+
+
+def bad_request(message):
+    """Nova's fault body for a 400, as bytes."""
+    fault = {'badRequest': {'code': 400, 'message': message}}
+    return json.dumps(fault).encode('utf-8')

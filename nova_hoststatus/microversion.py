@@ -1,0 +1,67 @@
+"""Compute API microversions: what a request asks for, what Nova answered.
+
+Nova takes the last ``compute`` entry of ``OpenStack-API-Version`` (service
+name case-insensitive), else the legacy ``X-OpenStack-Nova-API-Version``,
+else 2.1. Malformed and unsupported versions are Nova's to reject, so the
+parsers here answer ``None`` for them and the filter stays out of the way.
+"""
+
+import re
+
+HEADER = 'OpenStack-API-Version'
+LEGACY_HEADER = 'X-OpenStack-Nova-API-Version'
+DEFAULT = (2, 1)
+# Above any real version: stands for ``latest`` until Nova says what it is.
+LATEST = (2, 10**6)
+
+_VERSION = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
+
+
+def parse(text):
+    """Turn ``X.Y`` or ``latest`` into a comparable tuple; None if malformed."""
+    text = text.strip()
+    if text.lower() == 'latest':
+        return LATEST
+    match = _VERSION.match(text)
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _compute_entry(value):
+    """The version text of the last ``compute`` entry in a header value."""
+    found = None
+    for entry in value.split(','):
+        service, _, version = entry.strip().partition(' ')
+        if service.lower() == 'compute':
+            found = version
+    return found
+
+
+def requested(headers):
+    """The version a request asks for, or None when Nova would reject it."""
+    value = headers.get(HEADER)
+    text = _compute_entry(value) if value else None
+    if text is None:
+        text = headers.get(LEGACY_HEADER)
+    if text is None:
+        return DEFAULT
+    return parse(text)
+
+
+def answered(headers):
+    """The version Nova used for a response, or None when it names none."""
+    value = headers.get(HEADER)
+    text = _compute_entry(value) if value else None
+    return parse(text) if text else None
+
+
+def to_text(version):
+    return '%d.%d' % version
+
+
+def header_pairs(version):
+    """The version headers Nova puts on its own responses."""
+    text = to_text(version)
+    return [(HEADER, 'compute ' + text), (LEGACY_HEADER, text),
+            ('Vary', HEADER), ('Vary', LEGACY_HEADER)]

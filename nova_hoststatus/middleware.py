@@ -1,0 +1,225 @@
+"""The paste filter: sends each request to the job it belongs to.
+
+* Server views (show, detail; update and rebuild from 2.75) get
+  ``host_status`` for the servers the caller may see it on.
+* Force-down requests are validated before Nova sees them.
+* Any other request goes to Nova untouched and unbuffered.
+
+The decisions live in :mod:`status`, :mod:`policy` and :mod:`forcedown`;
+the facts about services in :mod:`services`.
+"""
+
+import json
+import logging
+import re
+
+from oslo_context import context as oslo_context
+import webob
+import webob.dec
+
+from nova_hoststatus import conf
+from nova_hoststatus import forcedown
+from nova_hoststatus import microversion
+from nova_hoststatus import policy
+from nova_hoststatus import services
+from nova_hoststatus import status
+
+LOG = logging.getLogger(__name__)
+
+# Nova accepts an optional project id in front of every path.
+_PREFIX = r'^(?:/[^/]+)?'
+_SERVER = re.compile(_PREFIX + r'/servers/[^/]+$')
+_SERVER_ACTION = re.compile(_PREFIX + r'/servers/[^/]+/action$')
+_SERVICE = re.compile(_PREFIX + r'/os-services/[^/]+$')
+_FORCE_DOWN = re.compile(_PREFIX + r'/os-services/force-down$')
+
+SHOW_SINCE = (2, 16)
+UPDATE_SINCE = (2, 75)
+FORCE_DOWN_SINCE = (2, 11)
+UUID_FORM_SINCE = (2, 53)
+
+# What Nova reads as a JSON body; any other content type is Nova's to refuse.
+_JSON_TYPES = ('', 'text/plain', 'application/json',
+               'application/vnd.openstack.compute+json')
+
+
+def _is_rebuild(req):
+    try:
+        return 'rebuild' in json.loads(req.body)
+    except (ValueError, TypeError):
+        return False
+
+
+def _caller_context(environ):
+    """The context Nova's keystonecontext filter built, or one from headers."""
+    context = environ.get('nova.context')
+    if context is None:
+        context = oslo_context.RequestContext.from_environ(environ)
+    return context
+
+
+class HostStatusFilter(object):
+    """host_status on server views, and force-down validation."""
+
+    def __init__(self, application, settings):
+        self.application = application
+        self._enforcer = policy.Enforcer(settings.conf, settings.policy_file)
+        self._directory = services.ServiceDirectory(
+            services.MemoryStore(), settings.service_cache_time)
+        self._service_down_time = settings.service_down_time
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        version = microversion.requested(req.headers)
+        if version is None:
+            return self.application
+        path = req.path_info
+        if req.method == 'GET' and _SERVER.match(path):
+            return self._server_view(req, version, SHOW_SINCE)
+        if req.method == 'PUT' and _SERVER.match(path):
+            return self._server_view(req, version, UPDATE_SINCE)
+        if (req.method == 'POST' and _SERVER_ACTION.match(path)
+                and version >= UPDATE_SINCE and _is_rebuild(req)):
+            return self._server_view(req, version, UPDATE_SINCE)
+        if req.method in ('PUT', 'DELETE') and _SERVICE.match(path):
+            return self._service_change(req, version)
+        return self.application
+
+    # host_status on server views
+
+    def _server_view(self, req, version, since):
+        if version < since:
+            return self.application
+        resp = req.get_response(self.application)
+        answered = microversion.answered(resp.headers)
+        if (resp.status_int not in (200, 202) or answered is None
+                or answered < since or resp.content_type != 'application/json'):
+            return resp
+        try:
+            body = json.loads(resp.body)
+            servers = body['servers'] if 'servers' in body else [body['server']]
+        except (ValueError, KeyError, TypeError):
+            return resp
+        if not all(isinstance(server, dict) for server in servers):
+            return resp
+        try:
+            self._set_host_status(req.environ, servers)
+        except Exception:
+            LOG.exception('host_status could not be decided; it is left out')
+            for server in servers:
+                server.pop('host_status', None)
+        resp.body = json.dumps(body).encode('utf-8')
+        return resp
+
+    def _set_host_status(self, environ, servers):
+        """Set or remove ``host_status`` on each server, as policy says."""
+        context = _caller_context(environ)
+        credentials = self._enforcer.credentials(context)
+        decided = {}
+        visibility = []
+        for server in servers:
+            target = policy.server_target(server)
+            owner = (target['project_id'], target['user_id'])
+            if owner not in decided:
+                decided[owner] = policy.decide(
+                    self._enforcer.check, credentials, target)
+            visibility.append(decided[owner])
+        visible = [server for server, seen in zip(servers, visibility)
+                   if seen is not policy.Visibility.NONE]
+        values = iter(self._host_status_values(environ, context, visible))
+        for server, seen in zip(servers, visibility):
+            value = None
+            if seen is not policy.Visibility.NONE:
+                value = policy.shown(seen, next(values))
+            if value is None:
+                server.pop('host_status', None)
+            else:
+                server['host_status'] = value
+
+    def _host_status_values(self, environ, context, servers):
+        """The host_status of each server, looked up only where needed.
+
+        Nova's own value, when it gave one, is read straight from its
+        database and is kept; the others come from the service directory.
+        """
+        missing = [server for server in servers
+                   if 'host_status' not in server]
+        looked_up = iter(self._look_up(environ, context, missing)
+                         if missing else ())
+        return [server['host_status'] if 'host_status' in server
+                else next(looked_up) for server in servers]
+
+    def _look_up(self, environ, context, servers):
+        loader = services.internal_loader(self.application, environ, context)
+        found = self._directory.services_for(servers, loader)
+        if found is None:
+            return [status.UNKNOWN] * len(servers)
+        now = status.utcnow()
+        return [status.host_status(service, now, self._service_down_time)
+                for service in found]
+
+    # force-down
+
+    def _service_change(self, req, version):
+        rejection = self._check_force_down(req, version)
+        if rejection is not None:
+            return rejection
+        resp = req.get_response(self.application)
+        if 200 <= resp.status_int < 300:
+            self._directory.invalidate()
+        return resp
+
+    def _check_force_down(self, req, version):
+        """Nova's 400 for a bad force-down body, or None to pass it on."""
+        if req.method != 'PUT' or version < FORCE_DOWN_SINCE:
+            return None
+        if req.headers.get('Content-Type') and \
+                req.content_type not in _JSON_TYPES:
+            return None
+        if version >= UUID_FORM_SINCE:
+            version = self._supported(req, version)
+            if version is None:
+                return None
+            validate = forcedown.validate_uuid_form
+        elif _FORCE_DOWN.match(req.path_info):
+            validate = forcedown.validate_action_form
+        else:
+            return None
+        raw = req.body if req.content_length else None
+        try:
+            validate(raw)
+        except forcedown.InvalidBody as exc:
+            LOG.info('Rejected %s %s: %s', req.method, req.path, exc)
+            resp = webob.Response(status=400, content_type='application/json',
+                                  body=forcedown.bad_request(str(exc)))
+            resp.charset = 'UTF-8'
+            for name, value in microversion.header_pairs(version):
+                resp.headers.add(name, value)
+            return resp
+        return None
+
+    def _supported(self, req, version):
+        """``version`` as Nova will serve it; None if Nova will refuse it.
+
+        Nova's maximum comes with the list of services; until it is known a
+        version is taken as supported.
+        """
+        context = _caller_context(req.environ)
+        loader = services.internal_loader(self.application, req.environ,
+                                          context)
+        snapshot = self._directory.current(loader)
+        newest = snapshot.api_version if snapshot else None
+        if newest is None:
+            return None if version == microversion.LATEST else version
+        if version == microversion.LATEST:
+            return newest
+        return version if version <= newest else None
+
+
+def filter_factory(global_conf, **local_conf):
+    """Paste entry point: ``use = egg:nova-hoststatus#hoststatus``."""
+    settings = conf.Settings(local_conf)
+
+    def _filter(application):
+        return HostStatusFilter(application, settings)
+    return _filter

@@ -1,0 +1,648 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Real Nova's compute API in this process, with the filter in its pipeline.
+
+The sandbox is what the functional tests, the ``drill`` and ``serve``
+commands run against: upstream Nova (the ``nova`` extra), its real WSGI
+entry point and its real ``nova-manage``, on sqlite, without a message bus
+or Keystone.  Only what a compute API needs from the outside is stood in
+for: a loopback Neutron that has no ports, and records for compute services
+and servers written straight into Nova's databases, as nova-compute and the
+conductor would have written them.
+
+Nova configures itself from process-wide state (``oslo.config``'s global
+``CONF``, its database engines, its WSGI application), so one process holds
+at most one sandbox; ``shared()`` hands the same one to every caller.
+"""
+
+import atexit
+import configparser
+import contextlib
+import datetime
+import hashlib
+import http.server
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from wsgiref import simple_server
+
+import webob
+import webob.dec
+
+FILTER_NAME = 'hoststatus'
+STRIP_NAME = 'strip_nova_host_status'
+NOVA_APP = 'osapi_compute_nova'
+SERVICE_DOWN_TIME = 3600
+ADMIN_ROLES = 'admin,member,reader'
+MEMBER_ROLES = 'member,reader'
+
+NOVA_MISSING = ("Nova is not installed in this environment; install the "
+                "nova extra: pip install 'nova-hoststatus[nova]'")
+
+_NOVA_CONF = """\
+[DEFAULT]
+host = sandbox-api
+transport_url = fake://
+service_down_time = {service_down_time}
+state_path = {path}
+log_file = {path}/nova-api.log
+use_stderr = false
+debug = false
+
+[api]
+auth_strategy = keystone
+
+[wsgi]
+api_paste_config = {path}/api-paste.ini
+
+[database]
+connection = sqlite:///{path}/nova.sqlite
+
+[api_database]
+connection = sqlite:///{path}/nova_api.sqlite
+
+[oslo_policy]
+policy_file = {path}/policy.json
+
+[oslo_concurrency]
+lock_path = {path}/lock
+
+[oslo_messaging_notifications]
+driver = noop
+
+[neutron]
+endpoint_override = {neutron}
+"""
+
+
+class NovaMissing(RuntimeError):
+    """Raised when the ``nova`` extra is not installed."""
+
+
+class Result(object):
+    """What a request returned: status code, headers and decoded JSON."""
+
+    def __init__(self, response):
+        self.status = response.status_int
+        self.headers = response.headers
+        self.body = response.body
+        self.json = None
+        if response.content_type == 'application/json' and self.body:
+            self.json = json.loads(self.body)
+
+    def __repr__(self):
+        return '<Result %s %s>' % (self.status, self.body[:300])
+
+
+class _NeutronHandler(http.server.BaseHTTPRequestHandler):
+    """Neutron with nothing in it: every listing is empty.
+
+    Nova's server views ask Neutron for ports and security groups on every
+    show and detail; an empty answer is what a server without network
+    interfaces gets from a real Neutron.
+    """
+
+    def do_GET(self):
+        path = self.path.split('?', 1)[0].rstrip('/')
+        resource = path.rsplit('/', 1)[-1].replace('-', '_')
+        if resource.endswith('.json'):
+            resource = resource[:-5]
+        body = json.dumps({resource: []}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        """Keep the test output clean."""
+
+
+class _QuietHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, fmt, *args):
+        """Keep the console for the command's own output."""
+
+
+def strip_filter_factory(global_conf, **local_conf):
+    """Paste factory of a filter that removes Nova's own ``host_status``.
+
+    Put behind the host_status filter, it makes every ``host_status`` in a
+    response the filter's own computation, so tests can compare it with the
+    value Nova computes in a pipeline without the filter.
+    """
+    def _filter(app):
+        @webob.dec.wsgify
+        def strip(req):
+            resp = req.get_response(app)
+            if resp.content_type != 'application/json' or not resp.body:
+                return resp
+            doc = json.loads(resp.body)
+            if not isinstance(doc, dict):
+                return resp
+            servers = doc.get('servers')
+            if not isinstance(servers, list):
+                servers = [doc.get('server')]
+            found = False
+            for server in servers:
+                if isinstance(server, dict) and 'host_status' in server:
+                    del server['host_status']
+                    found = True
+            if found:
+                resp.body = json.dumps(doc).encode()
+            return resp
+        return strip
+    return _filter
+
+
+def host_id(project_id, host):
+    """The ``hostId`` Nova shows a project for a server on ``host``."""
+    if not host:
+        return ''
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
+
+
+def _upstream_paste_ini():
+    """Find the api-paste.ini that the nova wheel installs."""
+    try:
+        dist = importlib.metadata.distribution('nova')
+    except importlib.metadata.PackageNotFoundError:
+        raise NovaMissing(NOVA_MISSING)
+    for f in dist.files or ():
+        if str(f).replace('\\', '/').endswith('etc/nova/api-paste.ini'):
+            path = str(dist.locate_file(f))
+            if os.path.exists(path):
+                return path
+    path = os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini')
+    if os.path.exists(path):
+        return path
+    raise NovaMissing('the nova distribution has no etc/nova/api-paste.ini')
+
+
+def _pipeline(names, remove=(), insert_after=None, insert=()):
+    out = [n for n in names.split() if n not in remove]
+    if insert_after is not None and insert:
+        at = out.index(insert_after) + 1
+        out[at:at] = list(insert)
+    return ' '.join(out)
+
+
+def paste_config(upstream, with_filter=True, strip_nova=False,
+                 filter_settings=None):
+    """Nova's api-paste.ini, rewritten for the sandbox.
+
+    ``authtoken`` leaves the keystone pipelines (there is no Keystone: the
+    ``X-*`` headers stand for a validated token), the host_status filter goes
+    after ``keystonecontext`` in the v2.1 pipeline, optionally followed by the
+    filter that strips Nova's own ``host_status``.  A second composite,
+    ``osapi_compute_nova``, is Nova's v2.1 API without either: the oracle.
+    """
+    parser = configparser.RawConfigParser(delimiters=('=', ':'))
+    parser.optionxform = str
+    parser.read(upstream)
+
+    v21 = 'composite:openstack_compute_api_v21'
+    legacy = 'composite:openstack_compute_api_v21_legacy_v2_compatible'
+    nova_v21 = v21 + '_nova'
+    upstream_v21 = parser.get(v21, 'keystone')
+
+    parser[legacy]['keystone'] = _pipeline(
+        parser.get(legacy, 'keystone'), remove=('authtoken',))
+    parser[nova_v21] = dict(parser[v21])
+    parser[nova_v21]['keystone'] = _pipeline(upstream_v21,
+                                             remove=('authtoken',))
+    ours = []
+    if with_filter:
+        ours.append(FILTER_NAME)
+    if strip_nova:
+        ours.append(STRIP_NAME)
+    parser[v21]['keystone'] = _pipeline(
+        upstream_v21, remove=('authtoken',),
+        insert_after='keystonecontext', insert=ours)
+
+    urlmap = 'composite:osapi_compute'
+    nova_urlmap = 'composite:' + NOVA_APP
+    parser[nova_urlmap] = dict(parser[urlmap])
+    parser[nova_urlmap]['/v2.1/+'] = nova_v21[len('composite:'):]
+
+    settings = {'paste.filter_factory':
+                'nova_hoststatus.middleware:filter_factory'}
+    settings.update(filter_settings or {})
+    parser['filter:' + FILTER_NAME] = settings
+    parser['filter:' + STRIP_NAME] = {
+        'paste.filter_factory': __name__ + ':strip_filter_factory'}
+    return parser
+
+
+class NovaSandbox(object):
+    """Nova's compute API in this process, behind the host_status filter.
+
+    :param with_filter: put the host_status filter in the pipeline.
+    :param strip_nova: put the filter that removes Nova's own
+        ``host_status`` behind the host_status filter.
+    :param filter_settings: paste settings of the host_status filter
+        (``policy_file`` and ``service_down_time`` are set to the sandbox's
+        unless given).
+    """
+
+    _started = False
+
+    def __init__(self, with_filter=True, strip_nova=False,
+                 filter_settings=None, service_down_time=SERVICE_DOWN_TIME,
+                 progress=None):
+        self.with_filter = with_filter
+        self.strip_nova = strip_nova
+        self.filter_settings = dict(filter_settings or {})
+        self.service_down_time = service_down_time
+        self.progress = progress or (lambda msg: None)
+        self.path = None
+        self.app = None
+        self.nova_app = None
+        self.url = None
+        self._neutron = None
+        self._server = None
+        self._flavor = None
+        self._cell = None
+        self._admin = None
+        self._policy_stamp = 0
+
+    # Life cycle
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        """Create the databases and load Nova's API with the filter."""
+        if NovaSandbox._started:
+            raise RuntimeError('Nova can be loaded once per process; use '
+                               'nova_hoststatus.sandbox.shared()')
+        try:
+            import nova  # noqa: F401
+        except ImportError:
+            raise NovaMissing(NOVA_MISSING)
+        NovaSandbox._started = True
+        self.path = tempfile.mkdtemp(prefix='nova-hoststatus-')
+        try:
+            self._start()
+        except Exception:
+            self.stop()
+            raise
+
+    def _start(self):
+        os.mkdir(os.path.join(self.path, 'lock'))
+        self._start_neutron()
+        conf = os.path.join(self.path, 'nova.conf')
+        with open(conf, 'w') as f:
+            f.write(_NOVA_CONF.format(
+                path=self.path, neutron=self._neutron_url,
+                service_down_time=self.service_down_time))
+        self.set_policy({})
+        settings = {'policy_file': self.policy_file,
+                    'service_down_time': str(self.service_down_time)}
+        settings.update(self.filter_settings)
+        parser = paste_config(_upstream_paste_ini(), self.with_filter,
+                              self.strip_nova, settings)
+        with open(os.path.join(self.path, 'api-paste.ini'), 'w') as f:
+            parser.write(f)
+
+        self.progress('creating Nova databases with nova-manage')
+        self._manage('api_db', 'sync')
+        self._manage('cell_v2', 'map_cell0', '--database_connection',
+                     'sqlite:///%s/cell0.sqlite' % self.path)
+        self._manage('db', 'sync')
+        self._manage('cell_v2', 'create_cell', '--name', 'cell1',
+                     '--database_connection',
+                     'sqlite:///%s/nova.sqlite' % self.path,
+                     '--transport-url', 'fake://')
+        self.progress('loading the Nova compute API')
+        self.app = self._load_nova()
+        from paste import deploy
+        self.nova_app = deploy.loadapp(
+            'config:%s/api-paste.ini' % self.path, name=NOVA_APP)
+        self._prepare_records()
+
+    def stop(self):
+        """Stop the servers and remove the temporary folder."""
+        self.stop_serving()
+        if self._neutron is not None:
+            self._neutron.shutdown()
+            self._neutron.server_close()
+            self._neutron = None
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
+
+    def _start_neutron(self):
+        self._neutron = http.server.HTTPServer(('127.0.0.1', 0),
+                                               _NeutronHandler)
+        self._neutron_url = 'http://127.0.0.1:%d' % (
+            self._neutron.server_address[1])
+        threading.Thread(target=self._neutron.serve_forever,
+                         name='neutron-stand-in', daemon=True).start()
+
+    def _manage(self, *args):
+        manage = os.path.join(os.path.dirname(sys.executable), 'nova-manage')
+        if not os.path.exists(manage):
+            raise NovaMissing(NOVA_MISSING)
+        cmd = [manage, '--config-file',
+               os.path.join(self.path, 'nova.conf')] + list(args)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError('%s failed (%d): %s' % (
+                ' '.join(args), proc.returncode, proc.stderr[-2000:]))
+
+    def _load_nova(self):
+        """Import Nova's WSGI entry point, as a WSGI server would.
+
+        Nova parses ``sys.argv`` when it loads, so the test runner's
+        arguments are hidden from it meanwhile.
+        """
+        os.environ['OS_NOVA_CONFIG_DIR'] = self.path
+        argv = sys.argv
+        sys.argv = [argv[0] if argv else 'nova-hoststatus']
+        try:
+            from nova.wsgi import osapi_compute
+        finally:
+            sys.argv = argv
+        return osapi_compute.application
+
+    def _prepare_records(self):
+        from nova import context
+        from nova import objects
+        self._admin = context.get_admin_context()
+        self._cell = objects.CellMapping.get_by_uuid(
+            self._admin, self._cell1_uuid())
+        self._flavor = objects.Flavor(
+            self._admin, name='sandbox.small', flavorid='sandbox.small',
+            memory_mb=512, vcpus=1, root_gb=1, ephemeral_gb=0, swap=0,
+            rxtx_factor=1.0, vcpu_weight=0, disabled=False, is_public=True,
+            extra_specs={})
+        self._flavor.create()
+
+    def _cell1_uuid(self):
+        from nova import objects
+        for cell in objects.CellMappingList.get_all(self._admin):
+            if cell.name == 'cell1':
+                return cell.uuid
+        raise RuntimeError('nova-manage created no cell1')
+
+    # Policy
+
+    @property
+    def policy_file(self):
+        return os.path.join(self.path, 'policy.json')
+
+    def set_policy(self, rules):
+        """Rewrite Nova's policy file, which Nova and the filter both read.
+
+        Both reload a policy file when its mtime changes; each rewrite gets
+        a later mtime so that two rewrites within the file system's clock
+        resolution are not mistaken for one.
+        """
+        tmp = self.policy_file + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(rules, f)
+        self._policy_stamp = max(time.time(), self._policy_stamp + 1)
+        os.utime(tmp, (self._policy_stamp, self._policy_stamp))
+        os.replace(tmp, self.policy_file)
+
+    # Records
+
+    @contextlib.contextmanager
+    def cell(self):
+        """An admin context targeted at cell1, where services live."""
+        from nova import context
+        with context.target_cell(self._admin, self._cell) as cctxt:
+            yield cctxt
+
+    def create_host(self, host, state='up'):
+        """Create a nova-compute service on ``host`` in the given state.
+
+        ``state`` is one of ``up``, ``stale`` (heartbeat hours old: Nova
+        reports UNKNOWN), ``disabled`` (MAINTENANCE), ``forced_down`` (DOWN)
+        and ``forced_down_disabled`` (DOWN).  Returns the service's UUID.
+        """
+        from nova import objects
+        with self.cell() as cctxt:
+            service = objects.Service(cctxt, host=host, binary='nova-compute',
+                                      topic='compute', report_count=1)
+            service.create()
+            node = objects.ComputeNode(
+                cctxt, host=host, hypervisor_hostname=host,
+                service_id=service.id, uuid=str(uuid.uuid4()),
+                vcpus=8, memory_mb=16384, local_gb=100, vcpus_used=0,
+                memory_mb_used=0, local_gb_used=0, hypervisor_type='fake',
+                hypervisor_version=1, cpu_info='{}', running_vms=0,
+                disk_available_least=100, cpu_allocation_ratio=16.0,
+                ram_allocation_ratio=1.5, disk_allocation_ratio=1.0)
+            node.create()
+        objects.HostMapping(self._admin, host=host,
+                            cell_mapping=self._cell).create()
+        if state != 'up':
+            self.set_host_state(host, state)
+        return service.uuid
+
+    def set_host_state(self, host, state):
+        """Put ``host``'s service in ``state`` behind the API's back."""
+        if state == 'stale':
+            self.set_heartbeat(host, 4 * 3600 + self.service_down_time)
+            return
+        flags = {'up': (False, False), 'disabled': (False, True),
+                 'forced_down': (True, False),
+                 'forced_down_disabled': (True, True)}
+        if state not in flags:
+            raise ValueError('unknown host state %r' % state)
+        self.update_service(host, forced_down=flags[state][0],
+                            disabled=flags[state][1],
+                            disabled_reason='sandbox' if flags[state][1]
+                            else None)
+
+    def update_service(self, host, **fields):
+        """Change the service record of ``host`` directly in the DB."""
+        from nova import objects
+        with self.cell() as cctxt:
+            service = objects.Service.get_by_compute_host(cctxt, host)
+            for key, value in fields.items():
+                setattr(service, key, value)
+            service.save()
+
+    def get_service(self, host):
+        """The service record of ``host`` as Nova has it now."""
+        from nova import objects
+        with self.cell() as cctxt:
+            return objects.Service.get_by_compute_host(cctxt, host)
+
+    def set_heartbeat(self, host, age):
+        """Make ``host``'s last heartbeat ``age`` seconds old.
+
+        Nova stamps ``updated_at`` on every save, so the age is written with
+        SQL, as a compute that stopped reporting would leave it.
+        """
+        from nova.db.main import api as db_api
+        from nova.db.main import models
+        when = (datetime.datetime.now(datetime.timezone.utc).replace(
+            tzinfo=None) - datetime.timedelta(seconds=age))
+        with self.cell() as cctxt:
+            with db_api.context_manager.writer.using(cctxt) as session:
+                session.query(models.Service).filter_by(
+                    host=host, binary='nova-compute').update(
+                    {'created_at': when, 'updated_at': when,
+                     'last_seen_up': when}, synchronize_session=False)
+
+    def delete_host(self, host):
+        """Remove ``host``'s service, compute node and host mapping."""
+        from nova import exception
+        from nova import objects
+        with self.cell() as cctxt:
+            for node in objects.ComputeNodeList.get_all_by_host(cctxt, host):
+                node.destroy()
+            objects.Service.get_by_compute_host(cctxt, host).destroy()
+        with contextlib.suppress(exception.HostMappingNotFound):
+            objects.HostMapping.get_by_host(self._admin, host).destroy()
+
+    def create_server(self, project_id, user_id, host=None, name=None):
+        """Create an active server owned by ``project_id``/``user_id``.
+
+        ``host=None`` makes a server that was never scheduled.  Returns its
+        UUID.
+        """
+        from nova.compute import power_state
+        from nova.compute import vm_states
+        from nova.network import model as network_model
+        from nova import objects
+        server_uuid = str(uuid.uuid4())
+        with self.cell() as cctxt:
+            node = None
+            if host is not None:
+                node = objects.ComputeNode.get_first_node_by_host_for_old_compat(
+                    cctxt, host)
+            inst = objects.Instance(
+                cctxt, uuid=server_uuid, project_id=project_id,
+                user_id=user_id, display_name=name or server_uuid[:8],
+                hostname=name or server_uuid[:8], host=host,
+                node=node.hypervisor_hostname if node else None,
+                compute_id=node.id if node else None,
+                vm_state=vm_states.ACTIVE if host else vm_states.BUILDING,
+                power_state=(power_state.RUNNING if host
+                             else power_state.NOSTATE),
+                flavor=self._flavor, instance_type_id=self._flavor.id,
+                memory_mb=self._flavor.memory_mb,
+                vcpus=self._flavor.vcpus, root_gb=self._flavor.root_gb,
+                ephemeral_gb=0, image_ref='', availability_zone='nova',
+                launched_at=(datetime.datetime.now(datetime.timezone.utc)
+                             if host else None),
+                metadata={}, system_metadata={},
+                info_cache=objects.InstanceInfoCache(
+                    network_info=network_model.NetworkInfo()))
+            inst.create()
+        objects.InstanceMapping(
+            self._admin, instance_uuid=server_uuid, cell_mapping=self._cell,
+            project_id=project_id, user_id=user_id,
+            queued_for_delete=False).create()
+        return server_uuid
+
+    def delete_server(self, server_uuid):
+        """Remove a server and its mapping from Nova's databases."""
+        from nova import exception
+        from nova import objects
+        with self.cell() as cctxt:
+            with contextlib.suppress(exception.InstanceNotFound):
+                objects.Instance.get_by_uuid(cctxt, server_uuid).destroy()
+        with contextlib.suppress(exception.InstanceMappingNotFound):
+            objects.InstanceMapping.get_by_instance_uuid(
+                self._admin, server_uuid).destroy()
+
+    # Requests
+
+    @staticmethod
+    def headers(project_id, user_id='user', roles=MEMBER_ROLES,
+                version=None):
+        """The headers that stand for a Keystone token of this caller."""
+        headers = {'X-Auth-Token': 'sandbox', 'X-User-Id': user_id,
+                   'X-Project-Id': project_id, 'X-Roles': roles,
+                   'Accept': 'application/json'}
+        if version is not None:
+            headers['OpenStack-API-Version'] = 'compute %s' % version
+        return headers
+
+    def request(self, method, path, project_id, user_id='user',
+                roles=MEMBER_ROLES, version=None, body=None, nova=False,
+                headers=None):
+        """Call the compute API in-process and return a :class:`Result`.
+
+        ``path`` is below ``/v2.1`` unless it starts with ``/v2``; ``nova``
+        sends the request to Nova's pipeline without the filter.
+        """
+        if not path.startswith('/v2'):
+            path = '/v2.1' + path
+        all_headers = self.headers(project_id, user_id, roles, version)
+        all_headers.update(headers or {})
+        req = webob.Request.blank(path, method=method, headers=all_headers)
+        if body is not None:
+            req.body = (body if isinstance(body, bytes)
+                        else json.dumps(body).encode())
+            req.content_type = 'application/json'
+        return Result(req.get_response(self.nova_app if nova else self.app))
+
+    # Serving over HTTP
+
+    def serve(self, port=0):
+        """Serve the filtered API on 127.0.0.1:``port`` from a thread.
+
+        Returns the endpoint URL (``http://127.0.0.1:PORT/v2.1``).
+        """
+        if self._server is None:
+            self._server = simple_server.make_server(
+                '127.0.0.1', port, self.app, handler_class=_QuietHandler)
+            threading.Thread(target=self._server.serve_forever,
+                             name='nova-api', daemon=True).start()
+            self.url = 'http://127.0.0.1:%d/v2.1' % (
+                self._server.server_address[1])
+        return self.url
+
+    def stop_serving(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+            self.url = None
+
+
+_SHARED = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(**kwargs):
+    """The process's sandbox, started on first use and removed at exit.
+
+    Every caller in one process shares it, so every caller must ask for the
+    same options.
+    """
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            sandbox = NovaSandbox(**kwargs)
+            sandbox.start()
+            atexit.register(sandbox.stop)
+            _SHARED = sandbox
+        return _SHARED

@@ -1,0 +1,128 @@
+"""A small compute API for the unit tests: servers and os-services.
+
+It answers the way Nova does on the parts the filter reads (version
+negotiation and headers, server views with ``hostId``, the services list),
+keeps count of the calls it gets, and never computes host_status itself,
+so every host_status the tests see is the filter's.
+"""
+
+import datetime
+import json
+import uuid
+
+import webob
+import webob.dec
+
+from nova_hoststatus import microversion
+from nova_hoststatus import services
+
+MAX_VERSION = (2, 104)
+
+
+def iso(moment):
+    return moment.strftime('%Y-%m-%dT%H:%M:%S.%f')
+
+
+class Service(object):
+    def __init__(self, host, heartbeat_age=0, disabled=False,
+                 forced_down=False, down_time=60):
+        self.id = str(uuid.uuid4())
+        self.host = host
+        self.disabled = disabled
+        self.forced_down = forced_down
+        self.down_time = down_time
+        self.heartbeat = (datetime.datetime.utcnow()
+                          - datetime.timedelta(seconds=heartbeat_age))
+
+    def record(self):
+        up = not self.forced_down and (
+            (datetime.datetime.utcnow() - self.heartbeat).total_seconds()
+            <= self.down_time)
+        return {'id': self.id, 'binary': 'nova-compute', 'host': self.host,
+                'zone': 'nova', 'disabled_reason': None,
+                'status': 'disabled' if self.disabled else 'enabled',
+                'state': 'up' if up else 'down',
+                'forced_down': self.forced_down,
+                'updated_at': iso(self.heartbeat)}
+
+
+def server(server_id, project_id, host, user_id='owner-user'):
+    return {'id': server_id, 'name': 'vm-%s' % server_id,
+            'tenant_id': project_id, 'user_id': user_id, 'status': 'ACTIVE',
+            'hostId': services.host_id(project_id, host) if host else '',
+            '_host': host}
+
+
+class FakeNova(object):
+    def __init__(self):
+        self.services = {}
+        self.servers = {}
+        self.calls = []
+        self.fail_services = False
+
+    def add_service(self, service):
+        self.services[service.host] = service
+        return service
+
+    def add_server(self, record):
+        self.servers[record['id']] = record
+        return record
+
+    def count(self, method, path):
+        return sum(1 for call in self.calls if call[:2] == (method, path))
+
+    def _view(self, record, context):
+        view = {k: v for k, v in record.items() if k != '_host'}
+        if context is not None and 'admin' in context.roles:
+            view[services.HOST_ATTRIBUTE] = record['_host']
+        return view
+
+    def _reply(self, version, status=200, body=None):
+        resp = webob.Response(status=status, charset='UTF-8',
+                              content_type='application/json')
+        if body is not None:
+            resp.body = json.dumps(body).encode('utf-8')
+        for name, value in microversion.header_pairs(version):
+            resp.headers.add(name, value)
+        return resp
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        self.calls.append((req.method, req.path_info, req.body))
+        version = microversion.requested(req.headers)
+        if version is None:
+            return webob.Response(status=400, body=b'bad version')
+        version = min(version, MAX_VERSION)
+        if version == microversion.LATEST:
+            version = MAX_VERSION
+        context = req.environ.get('nova.context')
+        parts = req.path_info.strip('/').split('/')
+        if parts == ['servers', 'detail']:
+            return self._reply(version, body={'servers': [
+                self._view(s, context) for s in self.servers.values()]})
+        if parts[0] == 'servers' and len(parts) >= 2:
+            record = self.servers.get(parts[1])
+            if record is None:
+                return self._reply(version, 404, {'itemNotFound': {
+                    'code': 404, 'message': 'Instance could not be found.'}})
+            status = 202 if req.method == 'POST' else 200
+            return self._reply(version, status,
+                               {'server': self._view(record, context)})
+        if parts[0] == 'os-services' and req.method == 'GET':
+            if self.fail_services:
+                return self._reply(version, 500, {'computeFault': {}})
+            return self._reply(version, body={'services': [
+                s.record() for s in self.services.values()]})
+        if parts[0] == 'os-services' and req.method == 'PUT':
+            body = json.loads(req.body)
+            if version < (2, 53):
+                service = self.services[body['host']]
+            else:
+                service = next(s for s in self.services.values()
+                               if s.id == parts[1])
+            if 'forced_down' in body:
+                service.forced_down = body['forced_down'] in (True, 'true')
+            if 'status' in body:
+                service.disabled = body['status'] == 'disabled'
+            return self._reply(version, body={'service': service.record()})
+        return webob.Response(body=b'plain text', content_type='text/plain')
