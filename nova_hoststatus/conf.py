@@ -27,9 +27,9 @@ OPTS = [
              'service counts as down (host_status UNKNOWN). Unset, the '
              'service\'s [DEFAULT] service_down_time is used, or %d.'
              % NOVA_SERVICE_DOWN_TIME),
-    cfg.IntOpt(
+    cfg.FloatOpt(
         'service_cache_time',
-        default=3,
+        default=3.0,
         min=0,
         help='Seconds the list of compute services is reused before it is '
              'fetched again. Bounds how long a change made behind the API '

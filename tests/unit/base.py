@@ -32,9 +32,6 @@ class FilterTestCase(testtools.TestCase):
         self.write_policy({})
         self.conf = cfg.ConfigOpts()
         self.conf([], project='nova-hoststatus-tests')
-        self.conf.set_override('policy_file', self.policy_path,
-                               group='oslo_policy') \
-            if 'oslo_policy' in self.conf else None
         self.nova = fakes.FakeNova()
         self.app = self.make_filter(**self.paste_settings)
 

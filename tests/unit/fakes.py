@@ -92,11 +92,14 @@ class FakeNova(object):
         version = microversion.requested(req.headers)
         if version is None:
             return webob.Response(status=400, body=b'bad version')
-        version = min(version, MAX_VERSION)
         if version == microversion.LATEST:
             version = MAX_VERSION
+        if version > MAX_VERSION:
+            return webob.Response(status=406, body=b'version not supported')
         context = req.environ.get('nova.context')
         parts = req.path_info.strip('/').split('/')
+        if parts[0] not in ('servers', 'os-services', 'flavors'):
+            parts = parts[1:]  # a project id in front of the path
         if parts == ['servers', 'detail']:
             return self._reply(version, body={'servers': [
                 self._view(s, context) for s in self.servers.values()]})
@@ -114,6 +117,8 @@ class FakeNova(object):
             return self._reply(version, body={'services': [
                 s.record() for s in self.services.values()]})
         if parts[0] == 'os-services' and req.method == 'PUT':
+            if req.content_type != 'application/json':
+                return self._reply(version, 415, {'badMediaType': {}})
             body = json.loads(req.body)
             if version < (2, 53):
                 service = self.services[body['host']]

@@ -1,0 +1,174 @@
+import json
+
+import testtools
+
+from nova_hoststatus import forcedown
+
+TRUE_STRINGS = ['True', 'TRUE', 'true', '1', 'ON', 'On', 'on',
+                'YES', 'Yes', 'yes']
+FALSE_STRINGS = ['False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off',
+                 'NO', 'No', 'no']
+
+
+def raw(body):
+    return json.dumps(body).encode('utf-8')
+
+
+def action(**fields):
+    body = {'host': 'compute-1', 'binary': 'nova-compute',
+            'forced_down': True}
+    body.update(fields)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+class BodyParsingTest(testtools.TestCase):
+    """What Nova refuses before it looks at any field."""
+
+    def assertRejected(self, message, body, validate):
+        error = self.assertRaises(forcedown.InvalidBody, validate, body)
+        self.assertEqual(message, str(error))
+
+    def test_malformed_json(self):
+        for validate in (forcedown.validate_action_form,
+                         forcedown.validate_uuid_form):
+            self.assertRejected('Malformed request body', b'{"host": ',
+                                validate)
+
+    def test_not_utf8(self):
+        self.assertRejected('Malformed request body', b'{"host": "\xff"}',
+                            forcedown.validate_action_form)
+
+    def test_empty_body(self):
+        for validate in (forcedown.validate_action_form,
+                         forcedown.validate_uuid_form):
+            self.assertRejected("None is not of type 'object'", None,
+                                validate)
+
+    def test_json_that_is_not_an_object(self):
+        self.assertRejected("[] is not of type 'object'", b'[]',
+                            forcedown.validate_action_form)
+        self.assertRejected("'down' is not of type 'object'", b'"down"',
+                            forcedown.validate_uuid_form)
+
+
+class ActionFormTest(testtools.TestCase):
+    """PUT /os-services/force-down, microversions 2.11 to 2.52."""
+
+    def assertRejected(self, message, body):
+        error = self.assertRaises(forcedown.InvalidBody,
+                                  forcedown.validate_action_form, raw(body))
+        self.assertEqual(message, str(error))
+
+    def test_valid_bodies(self):
+        for value in [True, False] + TRUE_STRINGS + FALSE_STRINGS:
+            body = action(forced_down=value)
+            self.assertEqual(body,
+                             forcedown.validate_action_form(raw(body)))
+
+    def test_disabled_reason_is_a_known_field(self):
+        body = action(disabled_reason='fault monitor')
+        self.assertEqual(body, forcedown.validate_action_form(raw(body)))
+
+    def test_missing_forced_down(self):
+        self.assertRejected('Missing forced_down field',
+                            action(forced_down=None))
+
+    def test_missing_host(self):
+        self.assertRejected("'host' is a required property",
+                            action(host=None))
+
+    def test_missing_binary(self):
+        self.assertRejected("'binary' is a required property",
+                            action(binary=None))
+
+    def test_extra_field(self):
+        self.assertRejected(
+            "Additional properties are not allowed ('foo' was unexpected)",
+            action(foo='bar'))
+
+    def test_forced_down_not_a_boolean_string(self):
+        self.assertRejected(
+            "Invalid input for field/attribute forced_down. Value: maybe. "
+            "'maybe' is not one of [True, 'True', 'TRUE', 'true', '1', 'ON', "
+            "'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', "
+            "'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no']",
+            action(forced_down='maybe'))
+
+    def test_forced_down_of_wrong_type(self):
+        self.assertRejected(
+            "Invalid input for field/attribute forced_down. Value: 1. "
+            "1 is not of type 'boolean', 'string'", action(forced_down=1))
+        self.assertRejected(
+            "Invalid input for field/attribute forced_down. Value: None. "
+            "None is not of type 'boolean', 'string'",
+            {'host': 'compute-1', 'binary': 'nova-compute',
+             'forced_down': None})
+
+    def test_host_with_bad_characters(self):
+        self.assertRejected(
+            "Invalid input for field/attribute host. Value: compute 1. "
+            "'compute 1' does not match '^[a-zA-Z0-9-._]*$'",
+            action(host='compute 1'))
+
+    def test_host_of_wrong_type(self):
+        self.assertRejected(
+            "Invalid input for field/attribute host. Value: 7. "
+            "7 is not of type 'string'", action(host=7))
+
+    def test_empty_and_over_long_strings(self):
+        self.assertRejected(
+            "Invalid input for field/attribute host. Value: . "
+            "'' should be non-empty", action(host=''))
+        long_binary = 'b' * 256
+        error = self.assertRaises(
+            forcedown.InvalidBody, forcedown.validate_action_form,
+            raw(action(binary=long_binary)))
+        self.assertIn('Invalid input for field/attribute binary.', str(error))
+        self.assertIn('is too long', str(error))
+        body = action(binary='b' * 255, host='h' * 255)
+        self.assertEqual(body, forcedown.validate_action_form(raw(body)))
+
+
+class UUIDFormTest(testtools.TestCase):
+    """PUT /os-services/{service_uuid}, microversion 2.53 and later."""
+
+    def assertRejected(self, message, body):
+        error = self.assertRaises(forcedown.InvalidBody,
+                                  forcedown.validate_uuid_form, raw(body))
+        self.assertEqual(message, str(error))
+
+    def test_valid_bodies(self):
+        for body in ({'forced_down': True}, {'forced_down': 'no'},
+                     {'status': 'disabled', 'disabled_reason': 'doctor'},
+                     {'status': 'enabled', 'forced_down': False}):
+            self.assertEqual(body, forcedown.validate_uuid_form(raw(body)))
+
+    def test_action_form_fields_are_unexpected(self):
+        self.assertRejected(
+            "Additional properties are not allowed ('binary', 'host' were "
+            "unexpected)", action())
+
+    def test_bad_status(self):
+        self.assertRejected(
+            "Invalid input for field/attribute status. Value: down. "
+            "'down' is not one of ['enabled', 'disabled']",
+            {'status': 'down'})
+
+    def test_bad_forced_down(self):
+        self.assertRejected(
+            "Invalid input for field/attribute forced_down. Value: []. "
+            "[] is not of type 'boolean', 'string'", {'forced_down': []})
+
+    def test_over_long_reason(self):
+        error = self.assertRaises(
+            forcedown.InvalidBody, forcedown.validate_uuid_form,
+            raw({'status': 'disabled', 'disabled_reason': 'r' * 256}))
+        self.assertIn('disabled_reason', str(error))
+
+
+class FaultTest(testtools.TestCase):
+
+    def test_fault_body_is_novas(self):
+        self.assertEqual(
+            {'badRequest': {'code': 400, 'message': 'Malformed request body'}},
+            json.loads(forcedown.bad_request('Malformed request body')))

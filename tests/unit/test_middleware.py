@@ -1,0 +1,443 @@
+"""The filter over the fake compute API: what callers see, what Nova gets."""
+
+import configparser
+import datetime
+import json
+import os
+import time
+
+import fixtures
+import paste.deploy
+import webob
+
+from nova_hoststatus import middleware
+from nova_hoststatus import policies
+from nova_hoststatus import services
+from nova_hoststatus import status
+from tests.unit import base
+from tests.unit import fakes
+
+OWNER_RULE = {policies.SHOW_HOST_STATUS: 'rule:admin_or_owner'}
+FORCE_DOWN = '/os-services/force-down'
+ETC = os.path.join(os.path.dirname(__file__), '..', '..', 'etc')
+
+
+class HostStatusViewsTest(base.FilterTestCase):
+    """Every row of the status table, on show and detail."""
+
+    def setUp(self):
+        super().setUp()
+        add = self.nova.add_service
+        add(fakes.Service('up-host'))
+        add(fakes.Service('stale-host', heartbeat_age=7200))
+        add(fakes.Service('disabled-host', disabled=True))
+        add(fakes.Service('disabled-stale-host', disabled=True,
+                          heartbeat_age=7200))
+        add(fakes.Service('forced-host', forced_down=True))
+        add(fakes.Service('forced-disabled-host', forced_down=True,
+                          disabled=True))
+        self.expected = {'up': 'UP', 'stale': 'UNKNOWN',
+                         'disabled': 'MAINTENANCE',
+                         'disabled-stale': 'MAINTENANCE',
+                         'forced': 'DOWN', 'forced-disabled': 'DOWN',
+                         'nohost': '', 'orphan': ''}
+        for name in self.expected:
+            host = None if name == 'nohost' else '%s-host' % name
+            self.nova.add_server(fakes.server(name, 'owner-project', host))
+
+    def test_admin_detail(self):
+        self.assertEqual(self.expected,
+                         self.host_status_of('/servers/detail'))
+
+    def test_admin_show(self):
+        for name, value in self.expected.items():
+            self.assertEqual({name: value},
+                             self.host_status_of('/servers/%s' % name))
+
+    def test_owner_with_admin_or_owner_sees_it_through_host_id(self):
+        self.write_policy(OWNER_RULE)
+        self.assertEqual(self.expected, self.host_status_of(
+            '/servers/detail', caller=base.OWNER))
+
+    def test_project_id_in_the_path(self):
+        self.assertEqual({'up': 'UP'}, self.host_status_of(
+            '/admin-project/servers/up'))
+
+    def test_below_2_16_nothing_is_added_or_looked_up(self):
+        self.assertEqual({name: None for name in self.expected},
+                         self.host_status_of('/servers/detail',
+                                             version='2.15'))
+        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+
+    def test_latest(self):
+        self.assertEqual(self.expected, self.host_status_of(
+            '/servers/detail', version='latest'))
+
+    def test_no_host_name_is_added(self):
+        self.write_policy(OWNER_RULE)
+        resp = self.request('/servers/detail', caller=base.OWNER)
+        for server in resp.json['servers']:
+            self.assertEqual({'id', 'name', 'tenant_id', 'user_id', 'status',
+                              'hostId', 'host_status'}, set(server))
+
+
+class PolicyTest(base.FilterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.nova.add_service(fakes.Service('up-host'))
+        self.nova.add_service(fakes.Service('stale-host',
+                                            heartbeat_age=7200))
+        self.nova.add_server(fakes.server('mine', 'owner-project', 'up-host'))
+        self.nova.add_server(fakes.server('mine-stale', 'owner-project',
+                                          'stale-host'))
+        self.nova.add_server(fakes.server('theirs', 'other-project',
+                                          'up-host', user_id='other-user'))
+
+    def test_default_hides_it_from_owners_and_looks_nothing_up(self):
+        self.assertEqual({'mine': None, 'mine-stale': None, 'theirs': None},
+                         self.host_status_of('/servers/detail',
+                                             caller=base.OWNER))
+        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+
+    def test_admin_or_owner_is_decided_per_server(self):
+        self.write_policy(OWNER_RULE)
+        self.assertEqual(
+            {'mine': 'UP', 'mine-stale': 'UNKNOWN', 'theirs': None},
+            self.host_status_of('/servers/detail', caller=base.OWNER))
+        self.assertEqual(
+            {'mine': None, 'mine-stale': None, 'theirs': 'UP'},
+            self.host_status_of('/servers/detail', caller=base.STRANGER))
+
+    def test_unknown_only(self):
+        self.write_policy({policies.SHOW_UNKNOWN_ONLY: 'rule:admin_or_owner'})
+        self.assertEqual(
+            {'mine': None, 'mine-stale': 'UNKNOWN', 'theirs': None},
+            self.host_status_of('/servers/detail', caller=base.OWNER))
+
+    def test_policy_file_edit_applies_to_the_next_request(self):
+        self.assertEqual({'mine': None}, self.host_status_of(
+            '/servers/mine', caller=base.OWNER))
+        self.write_policy(OWNER_RULE)
+        self.assertEqual({'mine': 'UP'}, self.host_status_of(
+            '/servers/mine', caller=base.OWNER))
+        self.write_policy({})
+        self.assertEqual({'mine': None}, self.host_status_of(
+            '/servers/mine', caller=base.OWNER))
+
+    def test_novas_own_value_is_removed_for_a_denied_caller(self):
+        self.nova.servers['mine']['host_status'] = 'UP'
+        self.assertEqual({'mine': None}, self.host_status_of(
+            '/servers/mine', caller=base.OWNER))
+
+    def test_novas_own_value_is_kept_for_a_permitted_caller(self):
+        self.nova.servers['mine']['host_status'] = 'MAINTENANCE'
+        self.assertEqual({'mine': 'MAINTENANCE'},
+                         self.host_status_of('/servers/mine'))
+        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+
+    def test_broken_policy_file_leaves_the_key_out_not_the_response(self):
+        with open(self.policy_path, 'w') as f:
+            f.write('{"not json')
+        self.nova.servers['mine']['host_status'] = 'UP'
+        resp = self.request('/servers/mine')
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual('mine', resp.json['server']['id'])
+        self.assertNotIn('host_status', resp.json['server'])
+
+
+class UpdateAndRebuildTest(base.FilterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.nova.add_service(fakes.Service('up-host'))
+        self.nova.add_server(fakes.server('vm', 'owner-project', 'up-host'))
+
+    def status_after(self, method, path, version, body):
+        resp = self.request(path, method=method, version=version, body=body)
+        self.assertIn(resp.status_int, (200, 202))
+        return resp.json['server'].get('host_status')
+
+    def test_update_from_2_75(self):
+        body = {'server': {'name': 'renamed'}}
+        self.assertIsNone(self.status_after('PUT', '/servers/vm', '2.74',
+                                            body))
+        self.assertEqual('UP', self.status_after('PUT', '/servers/vm',
+                                                 '2.75', body))
+
+    def test_rebuild_from_2_75(self):
+        body = {'rebuild': {'imageRef': 'image'}}
+        self.assertIsNone(self.status_after(
+            'POST', '/servers/vm/action', '2.74', body))
+        self.assertEqual('UP', self.status_after(
+            'POST', '/servers/vm/action', '2.75', body))
+
+    def test_other_actions_are_not_touched(self):
+        resp = self.request('/servers/vm/action', method='POST',
+                            version='2.75', body={'reboot': {'type': 'SOFT'}})
+        self.assertNotIn('host_status', resp.json['server'])
+        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+
+
+class ServiceStateTest(base.FilterTestCase):
+    """Where state comes from: one cached call, refreshed and invalidated."""
+
+    paste_settings = {'service_cache_time': '60'}
+
+    def setUp(self):
+        super().setUp()
+        self.hosts = [self.nova.add_service(fakes.Service('compute-%d' % i))
+                      for i in range(10)]
+        for i in range(1000):
+            self.nova.add_server(fakes.server(
+                'vm-%d' % i, 'project-%d' % (i % 7), 'compute-%d' % (i % 10),
+                user_id='user-%d' % (i % 7)))
+
+    def test_one_internal_call_for_a_thousand_server_listing(self):
+        for _ in range(3):
+            values = self.host_status_of('/servers/detail')
+            self.assertEqual(1000, len(values))
+            self.assertEqual({'UP'}, set(values.values()))
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+
+    def test_force_down_shows_on_the_very_next_read(self):
+        self.write_policy(OWNER_RULE)
+        self.host_status_of('/servers/detail')
+        resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
+                            body={'host': 'compute-3',
+                                  'binary': 'nova-compute',
+                                  'forced_down': True})
+        self.assertEqual(200, resp.status_int)
+        values = self.host_status_of('/servers/detail')
+        self.assertEqual({'vm-%d' % i for i in range(3, 1000, 10)},
+                         {k for k, v in values.items() if v == 'DOWN'})
+        resp = self.request('/os-services/%s' % self.hosts[3].id,
+                            method='PUT', version='2.53',
+                            body={'forced_down': False})
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual('UP', self.host_status_of('/servers/vm-3')['vm-3'])
+        self.assertEqual(3, self.nova.count('GET', '/os-services'))
+
+    def test_rejected_write_keeps_the_cache(self):
+        self.host_status_of('/servers/vm-1')
+        self.request(FORCE_DOWN, method='PUT', version='2.11',
+                     body={'host': 'compute-1'})
+        self.host_status_of('/servers/vm-1')
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+
+    def test_heartbeat_ageing_needs_no_new_call(self):
+        self.assertEqual('UP', self.host_status_of('/servers/vm-1')['vm-1'])
+        later = status.utcnow() + datetime.timedelta(seconds=61)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_hoststatus.status.utcnow', lambda: later))
+        self.assertEqual('UNKNOWN',
+                         self.host_status_of('/servers/vm-1')['vm-1'])
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+
+
+class BehindTheAPITest(base.FilterTestCase):
+
+    paste_settings = {'service_cache_time': '0.05'}
+
+    def test_change_behind_the_api_shows_after_the_cache_time(self):
+        service = self.nova.add_service(fakes.Service('compute-1'))
+        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+        self.assertEqual({'vm': 'UP'}, self.host_status_of('/servers/vm'))
+        service.disabled = True
+        time.sleep(0.1)
+        self.assertEqual({'vm': 'MAINTENANCE'},
+                         self.host_status_of('/servers/vm'))
+        self.assertEqual(2, self.nova.count('GET', '/os-services'))
+
+
+class FailureTest(base.FilterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.nova.add_service(fakes.Service('compute-1'))
+        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+
+    def test_failed_lookup_reads_unknown(self):
+        self.nova.fail_services = True
+        self.assertEqual({'vm': 'UNKNOWN'},
+                         self.host_status_of('/servers/detail'))
+
+    def test_lookup_raising_reads_unknown(self):
+        def broken(environ, start_response):
+            if environ['PATH_INFO'] == '/os-services':
+                raise RuntimeError('database gone')
+            return self.nova(environ, start_response)
+        app = self.make_filter()
+        app.application = broken
+        resp = self.request('/servers/vm', app=app)
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual('UNKNOWN', resp.json['server']['host_status'])
+
+    def test_lookup_is_retried_after_a_failure(self):
+        self.nova.fail_services = True
+        self.host_status_of('/servers/vm')
+        self.nova.fail_services = False
+        self.assertEqual({'vm': 'UP'}, self.host_status_of('/servers/vm'))
+
+
+class PassThroughTest(base.FilterTestCase):
+    """What the filter does not handle reaches the caller as Nova sent it."""
+
+    def setUp(self):
+        super().setUp()
+        self.nova.add_service(fakes.Service('compute-1'))
+        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+
+    def assertSameAsNova(self, path, **kwargs):
+        direct = self.request(path, app=self.nova, **kwargs)
+        filtered = self.request(path, **kwargs)
+        self.assertEqual(direct.status, filtered.status)
+        self.assertEqual(direct.headerlist, filtered.headerlist)
+        self.assertEqual(direct.body, filtered.body)
+        return filtered
+
+    def test_untouched_requests(self):
+        for path, kwargs in [
+                ('/servers', {}),
+                ('/servers', {'method': 'POST', 'body': {'server': {}}}),
+                ('/os-services', {}),
+                ('/servers/missing', {}),
+                ('/servers/detail', {'version': '2.999'}),
+                ('/servers/detail', {'version': '2.x'}),
+                ('/flavors', {}),
+                ('/servers/vm/os-interface', {})]:
+            self.assertSameAsNova(path, **kwargs)
+
+    def test_unhandled_requests_are_not_buffered(self):
+        events = []
+
+        def streaming(environ, start_response):
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            for chunk in (b'a', b'b'):
+                events.append('sent %s' % chunk.decode())
+                yield chunk
+        app = self.make_filter()
+        app.application = streaming
+        environ = webob.Request.blank('/flavors').environ
+        body = app(environ, lambda status, headers, exc_info=None: None)
+        self.assertEqual([], events)
+        self.assertEqual(b'a', next(iter(body)))
+        self.assertEqual(['sent a'], events)
+
+    def test_host_status_on_a_non_json_response_is_not_attempted(self):
+        def text_app(environ, start_response):
+            start_response('200 OK', [('Content-Type', 'text/plain'),
+                                      ('OpenStack-API-Version',
+                                       'compute 2.16')])
+            return [b'not json']
+        app = self.make_filter()
+        app.application = text_app
+        resp = self.request('/servers/vm', app=app)
+        self.assertEqual(b'not json', resp.body)
+
+
+class ForceDownTest(base.FilterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.service = self.nova.add_service(fakes.Service('compute-1'))
+
+    def put(self, path, body, version):
+        return self.request(path, method='PUT', version=version, body=body)
+
+    def assertRejected(self, resp, message, version):
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual('application/json; charset=UTF-8',
+                         resp.headers['Content-Type'])
+        self.assertEqual({'badRequest': {'code': 400, 'message': message}},
+                         resp.json)
+        self.assertEqual('compute %s' % version,
+                         resp.headers['OpenStack-API-Version'])
+        self.assertEqual(version,
+                         resp.headers['X-OpenStack-Nova-API-Version'])
+        self.assertEqual(['OpenStack-API-Version',
+                          'X-OpenStack-Nova-API-Version'],
+                         resp.headers.getall('Vary'))
+        self.assertEqual(0, self.nova.count('PUT', FORCE_DOWN))
+        self.assertFalse(self.service.forced_down)
+
+    def test_valid_body_is_passed_on_byte_for_byte(self):
+        raw = b'{ "host":"compute-1", "binary":"nova-compute",' \
+              b' "forced_down":"yes" }'
+        resp = self.put(FORCE_DOWN, raw, '2.11')
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual([('PUT', FORCE_DOWN, raw)],
+                         [c for c in self.nova.calls if c[0] == 'PUT'])
+
+    def test_invalid_bodies_at_2_11(self):
+        for raw, message in [
+                (b'', "None is not of type 'object'"),
+                (b'{"host": "compute-1",', 'Malformed request body'),
+                (b'\xff\xfe', 'Malformed request body'),
+                (b'["compute-1"]', "['compute-1'] is not of type 'object'"),
+                (b'{"host": "compute-1", "binary": "nova-compute"}',
+                 'Missing forced_down field'),
+                (b'{"host": "compute 1", "binary": "nova-compute", '
+                 b'"forced_down": true}',
+                 "Invalid input for field/attribute host. Value: compute 1. "
+                 "'compute 1' does not match '^[a-zA-Z0-9-._]*$'"),
+                (b'{"host": "compute-1", "binary": "nova-compute", '
+                 b'"forced_down": true, "force": true}',
+                 "Additional properties are not allowed ('force' was "
+                 "unexpected)")]:
+            self.assertRejected(self.put(FORCE_DOWN, raw, '2.11'), message,
+                                '2.11')
+
+    def test_invalid_body_at_2_53(self):
+        resp = self.put('/os-services/%s' % self.service.id,
+                        {'host': 'compute-1', 'binary': 'nova-compute',
+                         'forced_down': True}, '2.53')
+        self.assertRejected(
+            resp, "Additional properties are not allowed ('binary', 'host' "
+            "were unexpected)", '2.53')
+
+    def test_latest_answers_with_novas_newest_version(self):
+        resp = self.put('/os-services/%s' % self.service.id,
+                        {'forced_down': 'maybe'}, 'latest')
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual('compute 2.104',
+                         resp.headers['OpenStack-API-Version'])
+
+    def test_version_nova_does_not_support_is_left_to_nova(self):
+        resp = self.put('/os-services/%s' % self.service.id,
+                        {'forced_down': 'maybe'}, '2.999')
+        self.assertEqual(406, resp.status_int)
+
+    def test_below_2_11_is_left_to_nova(self):
+        body = {'host': 'compute-1', 'binary': 'nova-compute'}
+        self.put('/os-services/enable', body, '2.10')
+        self.assertEqual(1, self.nova.count('PUT', '/os-services/enable'))
+
+    def test_other_content_types_are_left_to_nova(self):
+        resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
+                            body=b'<xml/>',
+                            headers={'Content-Type': 'application/xml'})
+        self.assertNotEqual(400, resp.status_int)
+        self.assertEqual(1, self.nova.count('PUT', FORCE_DOWN))
+
+
+class PasteTest(base.FilterTestCase):
+
+    def test_etc_api_paste_ini_has_the_filter_after_keystonecontext(self):
+        path = os.path.abspath(os.path.join(ETC, 'api-paste.ini'))
+        factory = paste.deploy.loadfilter('config:%s' % path,
+                                          name='hoststatus')
+        self.assertIsInstance(factory(self.nova),
+                              middleware.HostStatusFilter)
+        parser = configparser.ConfigParser()
+        parser.read(path)
+        pipeline = parser['composite:openstack_compute_api_v21'][
+            'keystone'].split()
+        self.assertEqual(['keystonecontext', 'hoststatus',
+                          'osapi_compute_app_v21'], pipeline[-3:])
+
+    def test_paste_settings_reach_the_filter(self):
+        app = self.make_filter(service_down_time='5',
+                               service_cache_time='7')
+        self.assertEqual(5, app._service_down_time)
+        self.assertEqual(7.0, app._directory._max_age)
