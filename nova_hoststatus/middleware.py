@@ -102,13 +102,15 @@ class HostStatusFilter(object):
             return resp
         if not all(isinstance(server, dict) for server in servers):
             return resp
+        before = [server.get('host_status') for server in servers]
         try:
             self._set_host_status(req.environ, servers)
         except Exception:
             LOG.exception('host_status could not be decided; it is left out')
             for server in servers:
                 server.pop('host_status', None)
-        resp.body = json.dumps(body).encode('utf-8')
+        if before != [server.get('host_status') for server in servers]:
+            resp.body = json.dumps(body).encode('utf-8')
         return resp
 
     def _set_host_status(self, environ, servers):
