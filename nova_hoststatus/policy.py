@@ -46,12 +46,28 @@ def shown(visibility, value):
     return None
 
 
+def _nova_base_rules():
+    """Nova's own base rules, when the filter runs where Nova is installed.
+
+    With them an operator's host_status rule may name any rule Nova defines
+    in code (``rule:project_reader_or_admin``, say) and mean what it means
+    to Nova.
+    """
+    try:
+        from nova.policies import base
+    except ImportError:
+        return []
+    return base.list_rules()
+
+
 class Enforcer(object):
     """oslo.policy over the project's defaults and the operator's file."""
 
     def __init__(self, conf, policy_file=None):
         self._enforcer = oslo_policy.Enforcer(conf, policy_file=policy_file)
-        self._enforcer.register_defaults(policies.list_rules())
+        rules = {rule.name: rule for rule in policies.list_rules()}
+        rules.update((rule.name, rule) for rule in _nova_base_rules())
+        self._enforcer.register_defaults(rules.values())
 
     def check(self, rule, target, credentials):
         try:
