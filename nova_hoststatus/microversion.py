@@ -18,7 +18,7 @@ _VERSION = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
 
 
 def parse(text):
-    """Turn ``X.Y`` or ``latest`` into a comparable tuple; None if malformed."""
+    """``X.Y`` or ``latest`` as a comparable tuple; None if malformed."""
     text = text.strip()
     if text.lower() == 'latest':
         return LATEST

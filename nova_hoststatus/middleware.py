@@ -93,11 +93,13 @@ class HostStatusFilter(object):
         resp = req.get_response(self.application)
         answered = microversion.answered(resp.headers)
         if (resp.status_int not in (200, 202) or answered is None
-                or answered < since or resp.content_type != 'application/json'):
+                or answered < since
+                or resp.content_type != 'application/json'):
             return resp
         try:
             body = json.loads(resp.body)
-            servers = body['servers'] if 'servers' in body else [body['server']]
+            servers = body['servers'] if 'servers' in body else [
+                body['server']]
         except (ValueError, KeyError, TypeError):
             return resp
         if not all(isinstance(server, dict) for server in servers):

@@ -2,7 +2,6 @@
 
 import configparser
 import datetime
-import json
 import os
 import time
 
@@ -12,7 +11,6 @@ import webob
 
 from nova_hoststatus import middleware
 from nova_hoststatus import policies
-from nova_hoststatus import services
 from nova_hoststatus import status
 from tests.unit import base
 from tests.unit import fakes
