@@ -24,10 +24,6 @@ from nova_hoststatus import microversion
 LOG = logging.getLogger(__name__)
 
 HOST_ATTRIBUTE = 'OS-EXT-SRV-ATTR:host'
-# A host that no record names triggers a fresh listing, at most this often:
-# a new compute host shows at once, a server on a host whose service was
-# deleted does not cost a call per request.
-MISSING_HOST_REFETCH_INTERVAL = 1.0
 
 
 class LookupFailed(Exception):
@@ -68,6 +64,10 @@ class Snapshot(object):
         self.services = {service.host: service for service in services}
         self.fetched_at = fetched_at
         self.api_version = api_version
+        # Hosts of servers that this listing was fetched for and does not
+        # name: they have no nova-compute record, and asking again until the
+        # next refresh would not change that.
+        self.missing = set()
         self._host_ids = {}
 
     def _host_for_id(self, project_id, server_host_id):
@@ -77,6 +77,14 @@ class Snapshot(object):
                      for host in self.services}
             self._host_ids[project_id] = hosts
         return hosts.get(server_host_id)
+
+    @staticmethod
+    def host_key(server):
+        """What names a server's host: the host itself, or project and hostId.
+        """
+        if HOST_ATTRIBUTE in server:
+            return server[HOST_ATTRIBUTE]
+        return str(server.get('tenant_id')), server.get('hostId')
 
     def resolve(self, server):
         """``(found, service)`` for a server's host.
@@ -124,12 +132,13 @@ class ServiceDirectory(object):
     def _age(self, snapshot):
         return self._clock() - snapshot.fetched_at
 
-    def _fetch(self, loader, stale_after):
-        """Fetch unless another caller did while this one waited."""
+    def _refresh(self, loader, seen):
+        """Fetch anew, unless another caller did since ``seen`` was read."""
         with self._lock:
-            snapshot = self._store.get()
-            if snapshot is not None and self._age(snapshot) < stale_after:
-                return snapshot
+            current = self._store.get()
+            if current is not None and (
+                    seen is None or current.fetched_at > seen.fetched_at):
+                return current
             try:
                 snapshot = loader()
             except LookupFailed as exc:
@@ -144,21 +153,30 @@ class ServiceDirectory(object):
         snapshot = self._store.get()
         if snapshot is not None and self._age(snapshot) < self._max_age:
             return snapshot
-        return self._fetch(loader, self._max_age)
+        return self._refresh(loader, snapshot)
 
     def services_for(self, servers, loader):
         """The service of each server's host (None: no record), in order.
 
+        A host that the snapshot does not name may be new: unless the
+        snapshot was fetched for this very request, the services are fetched
+        once more, and what is still missing then has no record.
         Answers None when the services cannot be listed.
         """
+        started = self._clock()
         snapshot = self.current(loader)
         if snapshot is None:
             return None
         found = [snapshot.resolve(server) for server in servers]
-        if not all(known for known, _ in found):
-            fresh = self._fetch(loader, MISSING_HOST_REFETCH_INTERVAL)
-            if fresh is not None and fresh is not snapshot:
-                found = [fresh.resolve(server) for server in servers]
+        unknown = {snapshot.host_key(server)
+                   for server, (known, _) in zip(servers, found) if not known}
+        if unknown - snapshot.missing and snapshot.fetched_at < started:
+            snapshot = self._refresh(loader, snapshot) or snapshot
+            found = [snapshot.resolve(server) for server in servers]
+        if snapshot.fetched_at >= started:
+            snapshot.missing.update(
+                snapshot.host_key(server)
+                for server, (known, _) in zip(servers, found) if not known)
         return [service for _, service in found]
 
     def invalidate(self):

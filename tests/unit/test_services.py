@@ -137,10 +137,10 @@ class DirectoryTest(testtools.TestCase):
         self.directory.services_for(self.servers('compute-1'), self.loader)
         self.assertEqual(2, self.loader.calls)
 
-    def test_new_host_is_found_by_one_refetch(self):
+    def test_new_host_is_found_at_once_by_one_refetch(self):
         self.directory.services_for(self.servers('compute-1'), self.loader)
+        self.clock.now += 0.1
         self.loader.hosts.append('compute-3')
-        self.clock.now += services.MISSING_HOST_REFETCH_INTERVAL
         found = self.directory.services_for(
             self.servers('compute-1', 'compute-3'), self.loader)
         self.assertEqual(['compute-1', 'compute-3'],
@@ -149,17 +149,32 @@ class DirectoryTest(testtools.TestCase):
 
     def test_unknown_host_after_refetch_has_no_record(self):
         self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.clock.now += services.MISSING_HOST_REFETCH_INTERVAL
+        self.clock.now += 0.5
         found = self.directory.services_for(
             self.servers('compute-1', 'gone'), self.loader)
         self.assertEqual('compute-1', found[0].host)
         self.assertIsNone(found[1])
         self.assertEqual(2, self.loader.calls)
 
-    def test_unknown_host_does_not_refetch_on_every_request(self):
+    def test_unknown_host_is_asked_for_once_per_refresh(self):
         for _ in range(10):
-            self.directory.services_for(self.servers('gone'), self.loader)
+            self.assertEqual([None], self.directory.services_for(
+                self.servers('gone'), self.loader))
         self.assertEqual(1, self.loader.calls)
+        self.clock.now += 3.0
+        self.directory.services_for(self.servers('gone'), self.loader)
+        self.directory.services_for(self.servers('gone'), self.loader)
+        self.assertEqual(2, self.loader.calls)
+
+    def test_each_new_unknown_host_is_asked_for(self):
+        self.directory.services_for(self.servers('gone'), self.loader)
+        self.clock.now += 0.1
+        self.loader.hosts.append('compute-4')
+        found = self.directory.services_for(
+            self.servers('gone', 'compute-4'), self.loader)
+        self.assertEqual([None, 'compute-4'],
+                         [r.host if r else None for r in found])
+        self.assertEqual(2, self.loader.calls)
 
     def test_failure_answers_none_and_is_retried(self):
         self.loader.fail = True
