@@ -16,9 +16,9 @@ The sandbox is what the functional tests, the ``drill`` and ``serve``
 commands run against: upstream Nova (the ``nova`` extra), its real WSGI
 entry point and its real ``nova-manage``, on sqlite, without a message bus
 or Keystone.  Only what a compute API needs from the outside is stood in
-for: a loopback Neutron that has no ports, and records for compute services
-and servers written straight into Nova's databases, as nova-compute and the
-conductor would have written them.
+for: a loopback Neutron that has no ports and Glance that has one image, and
+records for compute services and servers written straight into Nova's
+databases, as nova-compute and the conductor would have written them.
 
 Nova configures itself from process-wide state (``oslo.config``'s global
 ``CONF``, its database engines, its WSGI application), so one process holds
@@ -26,10 +26,10 @@ at most one sandbox; ``shared()`` hands the same one to every caller.
 """
 
 import atexit
+import collections
 import configparser
 import contextlib
 import datetime
-import hashlib
 import http.server
 import importlib.metadata
 import json
@@ -88,7 +88,10 @@ lock_path = {path}/lock
 driver = noop
 
 [neutron]
-endpoint_override = {neutron}
+endpoint_override = {stand_in}
+
+[glance]
+endpoint_override = {stand_in}
 """
 
 
@@ -111,21 +114,50 @@ class Result(object):
         return '<Result %s %s>' % (self.status, self.body[:300])
 
 
-class _NeutronHandler(http.server.BaseHTTPRequestHandler):
-    """Neutron with nothing in it: every listing is empty.
+IMAGE_ID = '155d900f-4e14-4e4c-a73d-069cbf4541e6'
+_IMAGE = {
+    'id': IMAGE_ID, 'name': 'sandbox-image', 'status': 'active',
+    'visibility': 'public', 'container_format': 'bare',
+    'disk_format': 'raw', 'min_ram': 0, 'min_disk': 0, 'size': 1048576,
+    'owner': 'sandbox', 'protected': False, 'tags': [],
+    'created_at': '2026-01-01T00:00:00Z',
+    'updated_at': '2026-01-01T00:00:00Z',
+}
+_IMAGE_SCHEMA = {
+    'name': 'image',
+    'properties': dict(
+        {key: {'type': 'string'} for key in _IMAGE},
+        min_ram={'type': 'integer'}, min_disk={'type': 'integer'},
+        size={'type': 'integer'}, protected={'type': 'boolean'},
+        tags={'type': 'array', 'items': {'type': 'string'}}),
+    'additionalProperties': {'type': 'string'},
+}
+
+
+class _StandInHandler(http.server.BaseHTTPRequestHandler):
+    """Neutron with nothing in it, and Glance with one public image.
 
     Nova's server views ask Neutron for ports and security groups on every
     show and detail; an empty answer is what a server without network
-    interfaces gets from a real Neutron.
+    interfaces gets from a real Neutron.  A rebuild asks Glance for the
+    image it names.
     """
 
     def do_GET(self):
         path = self.path.split('?', 1)[0].rstrip('/')
-        resource = path.rsplit('/', 1)[-1].replace('-', '_')
-        if resource.endswith('.json'):
-            resource = resource[:-5]
-        body = json.dumps({resource: []}).encode()
-        self.send_response(200)
+        if path.endswith('/schemas/image'):
+            self._reply(200, _IMAGE_SCHEMA)
+        elif path.endswith('/images/' + IMAGE_ID):
+            self._reply(200, _IMAGE)
+        elif '/images/' in path:
+            self._reply(404, {'message': 'image not found'})
+        else:
+            resource = path.rsplit('/', 1)[-1].replace('-', '_')
+            self._reply(200, {resource.removesuffix('.json'): []})
+
+    def _reply(self, code, doc):
+        body = json.dumps(doc).encode()
+        self.send_response(code)
         self.send_header('Content-Type', 'application/json')
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
@@ -140,16 +172,23 @@ class _QuietHandler(simple_server.WSGIRequestHandler):
         """Keep the console for the command's own output."""
 
 
+BEHIND_FILTER = collections.deque(maxlen=1000)
+"""(method, path) of each request that reached Nova past the filter."""
+
+
 def strip_filter_factory(global_conf, **local_conf):
     """Paste factory of a filter that removes Nova's own ``host_status``.
 
     Put behind the host_status filter, it makes every ``host_status`` in a
     response the filter's own computation, so tests can compare it with the
-    value Nova computes in a pipeline without the filter.
+    value Nova computes in a pipeline without the filter.  It also records
+    in :data:`BEHIND_FILTER` what the filter let through, so tests can tell
+    that a request the filter refused never reached Nova.
     """
     def _filter(app):
         @webob.dec.wsgify
         def strip(req):
+            BEHIND_FILTER.append((req.method, req.path_info))
             resp = req.get_response(app)
             if resp.content_type != 'application/json' or not resp.body:
                 return resp
@@ -171,11 +210,15 @@ def strip_filter_factory(global_conf, **local_conf):
     return _filter
 
 
-def host_id(project_id, host):
-    """The ``hostId`` Nova shows a project for a server on ``host``."""
-    if not host:
-        return ''
-    return hashlib.sha224((project_id + host).encode()).hexdigest()
+def _with_token_callers(app, tokens):
+    """Fill in the caller's headers from a known token, if none were sent."""
+    def app_with_callers(environ, start_response):
+        caller = tokens.get(environ.get('HTTP_X_AUTH_TOKEN'))
+        if caller and 'HTTP_X_PROJECT_ID' not in environ:
+            for name, value in caller.items():
+                environ['HTTP_' + name.upper().replace('-', '_')] = value
+        return app(environ, start_response)
+    return app_with_callers
 
 
 def _upstream_paste_ini():
@@ -203,8 +246,7 @@ def _pipeline(names, remove=(), insert_after=None, insert=()):
     return ' '.join(out)
 
 
-def paste_config(upstream, with_filter=True, strip_nova=False,
-                 filter_settings=None):
+def paste_config(upstream, strip_nova=False, filter_settings=None):
     """Nova's api-paste.ini, rewritten for the sandbox.
 
     ``authtoken`` leaves the keystone pipelines (there is no Keystone: the
@@ -227,9 +269,7 @@ def paste_config(upstream, with_filter=True, strip_nova=False,
     parser[nova_v21] = dict(parser[v21])
     parser[nova_v21]['keystone'] = _pipeline(upstream_v21,
                                              remove=('authtoken',))
-    ours = []
-    if with_filter:
-        ours.append(FILTER_NAME)
+    ours = [FILTER_NAME]
     if strip_nova:
         ours.append(STRIP_NAME)
     parser[v21]['keystone'] = _pipeline(
@@ -253,7 +293,6 @@ def paste_config(upstream, with_filter=True, strip_nova=False,
 class NovaSandbox(object):
     """Nova's compute API in this process, behind the host_status filter.
 
-    :param with_filter: put the host_status filter in the pipeline.
     :param strip_nova: put the filter that removes Nova's own
         ``host_status`` behind the host_status filter.
     :param filter_settings: paste settings of the host_status filter
@@ -263,10 +302,8 @@ class NovaSandbox(object):
 
     _started = False
 
-    def __init__(self, with_filter=True, strip_nova=False,
-                 filter_settings=None, service_down_time=SERVICE_DOWN_TIME,
-                 progress=None):
-        self.with_filter = with_filter
+    def __init__(self, strip_nova=False, filter_settings=None,
+                 service_down_time=SERVICE_DOWN_TIME, progress=None):
         self.strip_nova = strip_nova
         self.filter_settings = dict(filter_settings or {})
         self.service_down_time = service_down_time
@@ -275,7 +312,7 @@ class NovaSandbox(object):
         self.app = None
         self.nova_app = None
         self.url = None
-        self._neutron = None
+        self._stand_in = None
         self._server = None
         self._flavor = None
         self._cell = None
@@ -310,18 +347,18 @@ class NovaSandbox(object):
 
     def _start(self):
         os.mkdir(os.path.join(self.path, 'lock'))
-        self._start_neutron()
+        self._start_stand_in()
         conf = os.path.join(self.path, 'nova.conf')
         with open(conf, 'w') as f:
             f.write(_NOVA_CONF.format(
-                path=self.path, neutron=self._neutron_url,
+                path=self.path, stand_in=self._stand_in_url,
                 service_down_time=self.service_down_time))
         self.set_policy({})
         settings = {'policy_file': self.policy_file,
                     'service_down_time': str(self.service_down_time)}
         settings.update(self.filter_settings)
-        parser = paste_config(_upstream_paste_ini(), self.with_filter,
-                              self.strip_nova, settings)
+        parser = paste_config(_upstream_paste_ini(), self.strip_nova,
+                              settings)
         with open(os.path.join(self.path, 'api-paste.ini'), 'w') as f:
             parser.write(f)
 
@@ -344,21 +381,21 @@ class NovaSandbox(object):
     def stop(self):
         """Stop the servers and remove the temporary folder."""
         self.stop_serving()
-        if self._neutron is not None:
-            self._neutron.shutdown()
-            self._neutron.server_close()
-            self._neutron = None
+        if self._stand_in is not None:
+            self._stand_in.shutdown()
+            self._stand_in.server_close()
+            self._stand_in = None
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
 
-    def _start_neutron(self):
-        self._neutron = http.server.HTTPServer(('127.0.0.1', 0),
-                                               _NeutronHandler)
-        self._neutron_url = 'http://127.0.0.1:%d' % (
-            self._neutron.server_address[1])
-        threading.Thread(target=self._neutron.serve_forever,
-                         name='neutron-stand-in', daemon=True).start()
+    def _start_stand_in(self):
+        self._stand_in = http.server.HTTPServer(('127.0.0.1', 0),
+                                                _StandInHandler)
+        self._stand_in_url = 'http://127.0.0.1:%d' % (
+            self._stand_in.server_address[1])
+        threading.Thread(target=self._stand_in.serve_forever,
+                         name='openstack-stand-in', daemon=True).start()
 
     def _manage(self, *args):
         manage = os.path.join(os.path.dirname(sys.executable), 'nova-manage')
@@ -375,15 +412,17 @@ class NovaSandbox(object):
         """Import Nova's WSGI entry point, as a WSGI server would.
 
         Nova parses ``sys.argv`` when it loads, so the test runner's
-        arguments are hidden from it meanwhile.
+        arguments are hidden from it meanwhile; its logging setup sends
+        uncaught exceptions to its log file, so the process's own hook is
+        put back.
         """
         os.environ['OS_NOVA_CONFIG_DIR'] = self.path
-        argv = sys.argv
+        argv, excepthook = sys.argv, sys.excepthook
         sys.argv = [argv[0] if argv else 'nova-hoststatus']
         try:
             from nova.wsgi import osapi_compute
         finally:
-            sys.argv = argv
+            sys.argv, sys.excepthook = argv, excepthook
         return osapi_compute.application
 
     def _prepare_records(self):
@@ -458,12 +497,15 @@ class NovaSandbox(object):
             node.create()
         objects.HostMapping(self._admin, host=host,
                             cell_mapping=self._cell).create()
-        if state != 'up':
-            self.set_host_state(host, state)
+        self.set_host_state(host, state)
         return service.uuid
 
     def set_host_state(self, host, state):
-        """Put ``host``'s service in ``state`` behind the API's back."""
+        """Put ``host``'s service in ``state`` behind the API's back.
+
+        Every state but ``stale`` comes with a fresh heartbeat, as from a
+        nova-compute that is running.
+        """
         if state == 'stale':
             self.set_heartbeat(host, 4 * 3600 + self.service_down_time)
             return
@@ -472,10 +514,10 @@ class NovaSandbox(object):
                  'forced_down_disabled': (True, True)}
         if state not in flags:
             raise ValueError('unknown host state %r' % state)
-        self.update_service(host, forced_down=flags[state][0],
-                            disabled=flags[state][1],
-                            disabled_reason='sandbox' if flags[state][1]
-                            else None)
+        forced_down, disabled = flags[state]
+        self.update_service(host, forced_down=forced_down, disabled=disabled,
+                            disabled_reason='sandbox' if disabled else None)
+        self.set_heartbeat(host, 0)
 
     def update_service(self, host, **fields):
         """Change the service record of ``host`` directly in the DB."""
@@ -534,8 +576,7 @@ class NovaSandbox(object):
         with self.cell() as cctxt:
             node = None
             if host is not None:
-                node = objects.ComputeNode.get_first_node_by_host_for_old_compat(
-                    cctxt, host)
+                [node] = objects.ComputeNodeList.get_all_by_host(cctxt, host)
             inst = objects.Instance(
                 cctxt, uuid=server_uuid, project_id=project_id,
                 user_id=user_id, display_name=name or server_uuid[:8],
@@ -548,13 +589,17 @@ class NovaSandbox(object):
                 flavor=self._flavor, instance_type_id=self._flavor.id,
                 memory_mb=self._flavor.memory_mb,
                 vcpus=self._flavor.vcpus, root_gb=self._flavor.root_gb,
-                ephemeral_gb=0, image_ref='', availability_zone='nova',
+                ephemeral_gb=0, image_ref=IMAGE_ID, availability_zone='nova',
                 launched_at=(datetime.datetime.now(datetime.timezone.utc)
                              if host else None),
                 metadata={}, system_metadata={},
                 info_cache=objects.InstanceInfoCache(
                     network_info=network_model.NetworkInfo()))
             inst.create()
+        objects.RequestSpec.from_components(
+            self._admin, server_uuid, objects.ImageMeta.from_dict(_IMAGE),
+            self._flavor, None, None, {}, None, 'nova',
+            project_id=project_id, user_id=user_id).create()
         objects.InstanceMapping(
             self._admin, instance_uuid=server_uuid, cell_mapping=self._cell,
             project_id=project_id, user_id=user_id,
@@ -590,10 +635,11 @@ class NovaSandbox(object):
                 headers=None):
         """Call the compute API in-process and return a :class:`Result`.
 
-        ``path`` is below ``/v2.1`` unless it starts with ``/v2``; ``nova``
-        sends the request to Nova's pipeline without the filter.
+        ``path`` is below ``/v2.1`` unless it is ``/`` or starts with
+        ``/v2``; ``nova`` sends the request to Nova's pipeline without the
+        filter.
         """
-        if not path.startswith('/v2'):
+        if path != '/' and not path.startswith('/v2'):
             path = '/v2.1' + path
         all_headers = self.headers(project_id, user_id, roles, version)
         all_headers.update(headers or {})
@@ -606,14 +652,20 @@ class NovaSandbox(object):
 
     # Serving over HTTP
 
-    def serve(self, port=0):
+    def serve(self, port=0, tokens=None):
         """Serve the filtered API on 127.0.0.1:``port`` from a thread.
 
+        ``tokens`` maps a token to the caller it stands for (a dict of
+        ``X-User-Id``, ``X-Project-Id``, ``X-Roles``), for clients that can
+        send a token but no other header, such as the ``openstack`` CLI.
         Returns the endpoint URL (``http://127.0.0.1:PORT/v2.1``).
         """
         if self._server is None:
+            app = self.app
+            if tokens:
+                app = _with_token_callers(app, tokens)
             self._server = simple_server.make_server(
-                '127.0.0.1', port, self.app, handler_class=_QuietHandler)
+                '127.0.0.1', port, app, handler_class=_QuietHandler)
             threading.Thread(target=self._server.serve_forever,
                              name='nova-api', daemon=True).start()
             self.url = 'http://127.0.0.1:%d/v2.1' % (
@@ -629,6 +681,7 @@ class NovaSandbox(object):
 
 
 _SHARED = None
+_SHARED_ERROR = None
 _SHARED_LOCK = threading.Lock()
 
 
@@ -636,13 +689,20 @@ def shared(**kwargs):
     """The process's sandbox, started on first use and removed at exit.
 
     Every caller in one process shares it, so every caller must ask for the
-    same options.
+    same options.  A sandbox that failed to start is not tried again (Nova
+    may be half loaded): every caller gets the first error.
     """
-    global _SHARED
+    global _SHARED, _SHARED_ERROR
     with _SHARED_LOCK:
+        if _SHARED_ERROR is not None:
+            raise _SHARED_ERROR
         if _SHARED is None:
             sandbox = NovaSandbox(**kwargs)
-            sandbox.start()
+            try:
+                sandbox.start()
+            except Exception as exc:
+                _SHARED_ERROR = exc
+                raise
             atexit.register(sandbox.stop)
             _SHARED = sandbox
         return _SHARED

@@ -1,0 +1,366 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova-hoststatus``: the filter in front of real Nova, on this machine.
+
+``drill`` runs the OPNFV Doctor fault scenario and measures how long a VM
+owner takes to learn that its host is down; ``serve`` puts the same sandbox
+on a loopback port for curl, novaclient and the openstack CLI.  Both need
+the ``nova`` extra.
+"""
+
+import argparse
+import importlib.metadata
+import signal
+import sys
+import threading
+import time
+
+from nova_hoststatus import sandbox
+
+OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
+TENANT = 'vnf-tenant'
+OWNER = 'vnf-owner'
+ADMIN_PROJECT = 'admin'
+INSPECTOR = 'doctor-inspector'
+
+
+def _sandbox(strip_nova):
+    """A sandbox that starts, with progress lines, when entered."""
+    print('Starting Nova %s in this process (about 15 s) ...'
+          % _nova_version(), flush=True)
+    return sandbox.NovaSandbox(
+        strip_nova=strip_nova,
+        progress=lambda msg: print('  ' + msg, flush=True))
+
+
+def _nova_version():
+    try:
+        return importlib.metadata.version('nova')
+    except importlib.metadata.PackageNotFoundError:
+        raise sandbox.NovaMissing(sandbox.NOVA_MISSING)
+
+
+def _table(rows, columns, limit):
+    """Print ``rows`` (dicts) as a table, at most ``limit`` of them."""
+    shown = rows if not limit else rows[:limit]
+    widths = [max([len(c)] + [len(str(r.get(c, ''))) for r in shown])
+              for c in columns]
+    print('  '.join('%-*s' % (w, c)
+                    for w, c in zip(widths, columns)).rstrip())
+    print('  '.join('-' * w for w in widths))
+    for row in shown:
+        print('  '.join('%-*s' % (w, row.get(c, ''))
+                        for w, c in zip(widths, columns)).rstrip())
+    if len(rows) > len(shown):
+        print('... %d more rows (--rows 0 shows all)'
+              % (len(rows) - len(shown)))
+
+
+def _view(servers):
+    """Rows for a table: servers not UP first, then by name."""
+    rows = [{'name': s['name'], 'status': s['status'],
+             'host_status': s.get('host_status', '(absent)'),
+             'host': s.get('OS-EXT-SRV-ATTR:host', '')} for s in servers]
+    return sorted(rows, key=lambda r: (r['host_status'] == 'UP', r['name']))
+
+
+class _Owner(threading.Thread):
+    """The VM owner: polls its server listing as fast as it can."""
+
+    def __init__(self, box):
+        super().__init__(name='vnf-owner', daemon=True)
+        self.box = box
+        self.samples = []
+        self.halt = threading.Event()
+        self.new_sample = threading.Condition()
+
+    def run(self):
+        while not self.halt.is_set():
+            start = time.monotonic()
+            result = self.box.request('GET', '/servers/detail', TENANT,
+                                      user_id=OWNER, version='2.16')
+            if result.status != 200:
+                raise RuntimeError('owner listing failed: %r' % result)
+            with self.new_sample:
+                self.samples.append((start, time.monotonic(),
+                                     result.json['servers']))
+                self.new_sample.notify_all()
+
+    def wait_for(self, since, check, timeout=10.0):
+        """The first sample answered after ``since`` that passes ``check``.
+
+        Returns ``(answered_at, servers)``, or None after ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.new_sample:
+            while True:
+                for _, end, servers in self.samples[seen:]:
+                    if end > since and check(servers):
+                        return end, servers
+                seen = len(self.samples)
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.is_alive():
+                    return None
+                self.new_sample.wait(left)
+
+
+def _on(host_of, host, value):
+    """A check: every server on ``host`` shows ``value``, the others UP."""
+    def check(servers):
+        return all(s.get('host_status') == (value if host_of[s['id']] == host
+                                            else 'UP') for s in servers)
+    return check
+
+
+def _force_down(box, host, service_id, forced, form):
+    if form == '2.11':
+        path, body = '/os-services/force-down', {
+            'host': host, 'binary': 'nova-compute', 'forced_down': forced}
+    else:
+        path, body = '/os-services/%s' % service_id, {'forced_down': forced}
+    result = box.request('PUT', path, ADMIN_PROJECT, user_id=INSPECTOR,
+                         roles=sandbox.ADMIN_ROLES, version=form, body=body)
+    if result.status != 200:
+        raise RuntimeError('force-down failed: %r' % result)
+
+
+def drill(args):
+    """The Doctor scenario: one force-down, every VM on the host told."""
+    if args.hosts < 1 or args.servers < 1 or args.rounds < 1:
+        raise SystemExit('--hosts, --servers and --rounds must be positive')
+    with _sandbox(strip_nova=True) as box:
+        box.set_policy(OWNER_RULE)
+        hosts = ['compute-%02d' % n for n in range(1, args.hosts + 1)]
+        print('Creating %d compute hosts and %d servers of tenant %s ...'
+              % (len(hosts), args.servers, TENANT), flush=True)
+        services = {host: box.create_host(host) for host in hosts}
+        host_of = {}
+        for n in range(args.servers):
+            host = hosts[n % len(hosts)]
+            host_of[box.create_server(TENANT, OWNER, host,
+                                      name='vnf-%03d' % (n + 1))] = host
+        print('Policy: %s' % OWNER_RULE)
+        print("Nova's own host_status is removed behind the filter: every "
+              'value below is computed by the filter.\n')
+
+        owner = _Owner(box)
+        owner.start()
+        figures = []
+        try:
+            for number in range(args.rounds):
+                host = hosts[number % len(hosts)]
+                form = ('2.11', '2.53')[number % 2]
+                figures.append(_round(box, owner, host_of, host,
+                                      services[host], form, number + 1,
+                                      args))
+        finally:
+            owner.halt.set()
+            owner.join()
+        return _summary(figures, owner, args.budget)
+
+
+def _round(box, owner, host_of, host, service_id, form, number, args):
+    on_host = sum(1 for h in host_of.values() if h == host)
+    if owner.wait_for(time.monotonic(), _on(host_of, host, 'UP')) is None:
+        raise RuntimeError('the owner never saw every server UP')
+    sent = time.monotonic()
+    _force_down(box, host, service_id, True, form)
+    answered = time.monotonic()
+    seen = owner.wait_for(sent, _on(host_of, host, 'DOWN'))
+    if seen is None:
+        raise RuntimeError('the owner never saw %s DOWN' % host)
+    to_down = seen[0] - sent
+    print('Round %d: inspector forced %s down (%s form, %d servers): '
+          'call %.0f ms, owner saw DOWN on all of them after %.0f ms'
+          % (number, host, form, on_host, (answered - sent) * 1000,
+             to_down * 1000), flush=True)
+    if number == 1:
+        print("\nThe owner's view (%s, GET /servers/detail, 2.16):" % OWNER)
+        _table(_view(seen[1]), ('name', 'status', 'host_status'), args.rows)
+        admin = box.request('GET', '/servers/detail?all_tenants=1',
+                            ADMIN_PROJECT, user_id=INSPECTOR,
+                            roles=sandbox.ADMIN_ROLES, version='2.16')
+        print("\nThe admin's view (all tenants):")
+        _table(_view(admin.json['servers']),
+               ('name', 'status', 'host', 'host_status'), args.rows)
+        print()
+    sent = time.monotonic()
+    _force_down(box, host, service_id, False, form)
+    seen = owner.wait_for(sent, _on(host_of, host, 'UP'))
+    if seen is None:
+        raise RuntimeError('the owner never saw %s UP again' % host)
+    to_up = seen[0] - sent
+    print('         un-forced %s: owner saw UP again after %.0f ms'
+          % (host, to_up * 1000), flush=True)
+    return to_down, to_up
+
+
+def _summary(figures, owner, budget):
+    downs = [down for down, _ in figures]
+    polls = [end - start for start, end, _ in owner.samples]
+    print('\nTime to DOWN for the owner: worst %.0f ms, best %.0f ms over '
+          '%d rounds (budget %.0f ms)' % (max(downs) * 1000,
+                                          min(downs) * 1000, len(downs),
+                                          budget * 1000))
+    print('One owner listing (%d servers) took %.0f ms on average over %d '
+          'polls' % (len(owner.samples[-1][2]),
+                     sum(polls) / len(polls) * 1000, len(polls)))
+    print('(A listing already in flight when the host went down still '
+          'shows UP, so time to DOWN runs up to two listings.)')
+    if max(downs) < budget:
+        print('PASS: every owner knew within the budget.')
+        return 0
+    print('FAIL: over the budget.')
+    return 1
+
+
+DEMO_HOSTS = (
+    ('compute-up', 'up'),
+    ('compute-stale', 'stale'),
+    ('compute-maintenance', 'disabled'),
+    ('compute-down', 'forced_down'),
+    ('compute-down-maintenance', 'forced_down_disabled'),
+)
+DEMO_PROJECT = 'demo'
+DEMO_USER = 'demo-user'
+
+
+def serve(args):
+    """The sandbox on a loopback port, with a fleet in every state."""
+    with _sandbox(strip_nova=not args.keep_nova_host_status) as box:
+        box.set_policy(OWNER_RULE)
+        servers = []
+        for host, state in DEMO_HOSTS:
+            box.create_host(host, state)
+            servers.append((box.create_server(
+                DEMO_PROJECT, DEMO_USER, host, name='vm-on-' + host), host))
+        servers.append((box.create_server(
+            DEMO_PROJECT, DEMO_USER, None, name='vm-unscheduled'), None))
+        owner = box.headers(DEMO_PROJECT, DEMO_USER)
+        admin = box.headers(ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
+        tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
+        url = box.serve(args.port, tokens)
+        beat = threading.Thread(target=_heartbeats, args=(box,),
+                                name='heartbeats', daemon=True)
+        beat.start()
+        _examples(url, servers, owner)
+        # Stopped by a service manager, clean up as for Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print('\nStopping.')
+    return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def _caller(headers):
+    return {k: v for k, v in headers.items()
+            if k in ('X-User-Id', 'X-Project-Id', 'X-Roles')}
+
+
+def _heartbeats(box):
+    """Keep the live demo hosts up, as their nova-compute would."""
+    while True:
+        time.sleep(60)
+        for host, state in DEMO_HOSTS:
+            if state != 'stale':
+                box.set_heartbeat(host, 0)
+
+
+def _examples(url, servers, owner):
+    first = servers[0][0]
+    print('\nNova compute API with the host_status filter: %s' % url)
+    print('Policy: %s\n' % OWNER_RULE)
+    print('Servers of project %s (user %s):' % (DEMO_PROJECT, DEMO_USER))
+    for server_id, host in servers:
+        print('  %s  on %s' % (server_id, host or '(no host)'))
+    owner = dict(_caller(owner), **{'X-Auth-Token': 'owner'})
+    heads = ' '.join("-H '%s: %s'" % item for item in owner.items())
+    print('\ncurl, as the owner:')
+    print("  curl -s %s -H 'OpenStack-API-Version: compute 2.16' "
+          '%s/servers/detail' % (heads, url))
+    print('\ncurl, as the admin, forcing a host down:')
+    print("  curl -s -X PUT -H 'X-Auth-Token: admin' "
+          "-H 'Content-Type: application/json' "
+          "-H 'OpenStack-API-Version: compute 2.11' -d '{\"host\": "
+          "\"compute-up\", \"binary\": \"nova-compute\", \"forced_down\": "
+          "true}' %s/os-services/force-down" % url)
+    print("  (the tokens 'owner' and 'admin' stand for these callers, so "
+          'the other X-* headers may be left out)')
+    print('\npython-novaclient:')
+    print('  python -c "from keystoneauth1 import noauth, session; '
+          'from novaclient import client; '
+          "s = session.Session(auth=noauth.NoAuth(endpoint='%s'), "
+          'additional_headers=%r); '
+          "print(client.Client('2.16', session=s).servers.get('%s')"
+          '.host_status)"' % (url, owner, first))
+    print('\nopenstack CLI:')
+    print('  openstack --os-auth-type admin_token --os-token owner '
+          '--os-endpoint %s --os-compute-api-version 2.16 '
+          'server show %s -c name -c host_status' % (url, first))
+    print('  openstack --os-auth-type admin_token --os-token admin '
+          '--os-endpoint %s --os-compute-api-version 2.16 '
+          'server show %s -c name -c host_status' % (url, first))
+    print('  openstack --os-auth-type admin_token --os-token admin '
+          '--os-endpoint %s --os-compute-api-version 2.11 '
+          'compute service set --down compute-up nova-compute' % url)
+    print('\nCtrl-C stops.', flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='nova-hoststatus',
+        description='Run the host_status filter in front of real Nova on '
+                    'this machine (needs the nova extra).')
+    commands = parser.add_subparsers(dest='command', required=True)
+    p = commands.add_parser(
+        'drill', help='measure how fast a VM owner learns its host is down')
+    p.add_argument('--hosts', type=int, default=10,
+                   help='compute hosts (default 10)')
+    p.add_argument('--servers', type=int, default=100,
+                   help="servers of the owner's tenant, spread over the "
+                        'hosts (default 100)')
+    p.add_argument('--rounds', type=int, default=3,
+                   help='force-downs, alternating the 2.11 and 2.53 forms '
+                        '(default 3)')
+    p.add_argument('--budget', type=float, default=1.0,
+                   help='seconds allowed until the owner sees DOWN '
+                        '(default 1.0)')
+    p.add_argument('--rows', type=int, default=20,
+                   help='rows of each table to print, 0 for all')
+    p.set_defaults(func=drill)
+    p = commands.add_parser(
+        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
+    p.add_argument('--port', type=int, default=8774,
+                   help='port on 127.0.0.1 (default 8774)')
+    p.add_argument('--keep-nova-host-status', action='store_true',
+                   help="leave Nova's own host_status in responses, as in "
+                        'a real deployment (by default the filter computes '
+                        'every value shown)')
+    p.set_defaults(func=serve)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except sandbox.NovaMissing as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,129 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Real OpenStack clients over HTTP, against the filter in front of Nova."""
+
+import time
+
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+from novaclient import client as nova_client
+from novaclient import exceptions as nova_exceptions
+import openstack.connection
+
+from nova_hoststatus import sandbox
+from tests.functional import base
+
+
+class ClientCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.url = self.sandbox.serve()
+        self.set_policy(base.ADMIN_OR_OWNER)
+        self.host_name = self.host('up')
+        self.server_id = self.server(self.host_name)
+
+    def session(self, roles=sandbox.MEMBER_ROLES, admin=False):
+        """A keystoneauth session whose headers stand for a token."""
+        project = self.admin_project if admin else self.project
+        user = 'admin' if admin else self.user
+        headers = self.sandbox.headers(project, user,
+                                       sandbox.ADMIN_ROLES if admin
+                                       else roles)
+        headers.pop('Accept')
+        return ks_session.Session(auth=noauth.NoAuth(endpoint=self.url),
+                                  additional_headers=headers)
+
+
+class TestNovaClient(ClientCase):
+
+    def client(self, version, admin=False):
+        return nova_client.Client(version, session=self.session(admin=admin))
+
+    def test_owner_reads_host_status(self):
+        owner = self.client('2.16')
+        self.assertEqual('UP', owner.servers.get(self.server_id).host_status)
+        [listed] = owner.servers.list(detailed=True)
+        self.assertEqual('UP', listed.host_status)
+
+    def test_force_down_2_11(self):
+        admin = self.client('2.11', admin=True)
+        owner = self.client('2.16')
+        service = admin.services.force_down(self.host_name, 'nova-compute',
+                                            True)
+        self.assertTrue(service.forced_down)
+        self.assertEqual('DOWN',
+                         owner.servers.get(self.server_id).host_status)
+        admin.services.force_down(self.host_name, 'nova-compute', False)
+        self.assertEqual('UP', owner.servers.get(self.server_id).host_status)
+
+    def test_force_down_2_53(self):
+        admin = self.client('2.53', admin=True)
+        owner = self.client('2.16')
+        [service] = admin.services.list(host=self.host_name,
+                                        binary='nova-compute')
+        result = admin.services.force_down(service.id, True)
+        self.assertTrue(result.forced_down)
+        self.assertEqual('DOWN',
+                         owner.servers.get(self.server_id).host_status)
+        admin.services.force_down(service.id, False)
+        self.assertEqual('UP', owner.servers.get(self.server_id).host_status)
+
+    def test_bad_force_down(self):
+        admin = self.client('2.53', admin=True)
+        [service] = admin.services.list(host=self.host_name,
+                                        binary='nova-compute')
+        # novaclient sends what it is given; the filter refuses it.
+        exc = self.assertRaises(nova_exceptions.BadRequest,
+                                admin.services.force_down, service.id,
+                                'maybe')
+        self.assertIn('forced_down', str(exc))
+        self.assertFalse(self.sandbox.get_service(self.host_name).forced_down)
+
+
+class TestOpenStackSDK(ClientCase):
+
+    def connection(self, admin=False):
+        return openstack.connection.Connection(
+            session=self.session(admin=admin), compute_api_version='2.16')
+
+    def test_owner_reads_host_status(self):
+        conn = self.connection()
+        server = conn.compute.get_server(self.server_id)
+        self.assertEqual('UP', server.host_status)
+        self.sandbox.set_host_state(self.host_name, 'disabled')
+        # Changed behind the API: the cache bounds how long it takes.
+        self.assertEqual('MAINTENANCE', self._eventually(
+            lambda: conn.compute.get_server(self.server_id).host_status,
+            'MAINTENANCE'))
+        listed = list(conn.compute.servers(details=True))
+        self.assertEqual(['MAINTENANCE'], [s.host_status for s in listed])
+
+    def test_force_down_then_owner_sees_down(self):
+        admin = self.connection(admin=True)
+        owner = self.connection()
+        [service] = list(admin.compute.services(host=self.host_name))
+        admin.compute.update_service_forced_down(service, forced=True)
+        self.assertEqual(
+            'DOWN', owner.compute.get_server(self.server_id).host_status)
+        admin.compute.update_service_forced_down(service, forced=False)
+        self.assertEqual(
+            'UP', owner.compute.get_server(self.server_id).host_status)
+
+    def _eventually(self, read, value, budget=5.0):
+        deadline = time.monotonic() + budget
+        seen = read()
+        while seen != value and time.monotonic() < deadline:
+            time.sleep(0.2)
+            seen = read()
+        return seen
