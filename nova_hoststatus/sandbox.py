@@ -246,7 +246,7 @@ def _pipeline(names, remove=(), insert_after=None, insert=()):
     return ' '.join(out)
 
 
-def paste_config(upstream, strip_nova=False, filter_settings=None):
+def paste_config(upstream, strip_nova=False):
     """Nova's api-paste.ini, rewritten for the sandbox.
 
     ``authtoken`` leaves the keystone pipelines (there is no Keystone: the
@@ -281,10 +281,10 @@ def paste_config(upstream, strip_nova=False, filter_settings=None):
     parser[nova_urlmap] = dict(parser[urlmap])
     parser[nova_urlmap]['/v2.1/+'] = nova_v21[len('composite:'):]
 
-    settings = {'paste.filter_factory':
-                'nova_hoststatus.middleware:filter_factory'}
-    settings.update(filter_settings or {})
-    parser['filter:' + FILTER_NAME] = settings
+    # As an operator deploys it: by entry point, and with no settings, so
+    # that the filter follows Nova's own policy file and service_down_time.
+    parser['filter:' + FILTER_NAME] = {
+        'use': 'egg:nova-hoststatus#hoststatus'}
     parser['filter:' + STRIP_NAME] = {
         'paste.filter_factory': __name__ + ':strip_filter_factory'}
     return parser
@@ -295,17 +295,15 @@ class NovaSandbox(object):
 
     :param strip_nova: put the filter that removes Nova's own
         ``host_status`` behind the host_status filter.
-    :param filter_settings: paste settings of the host_status filter
-        (``policy_file`` and ``service_down_time`` are set to the sandbox's
-        unless given).
+    :param service_down_time: Nova's ``[DEFAULT] service_down_time``, which
+        the filter follows.
     """
 
     _started = False
 
-    def __init__(self, strip_nova=False, filter_settings=None,
-                 service_down_time=SERVICE_DOWN_TIME, progress=None):
+    def __init__(self, strip_nova=False, service_down_time=SERVICE_DOWN_TIME,
+                 progress=None):
         self.strip_nova = strip_nova
-        self.filter_settings = dict(filter_settings or {})
         self.service_down_time = service_down_time
         self.progress = progress or (lambda msg: None)
         self.path = None
@@ -354,11 +352,7 @@ class NovaSandbox(object):
                 path=self.path, stand_in=self._stand_in_url,
                 service_down_time=self.service_down_time))
         self.set_policy({})
-        settings = {'policy_file': self.policy_file,
-                    'service_down_time': str(self.service_down_time)}
-        settings.update(self.filter_settings)
-        parser = paste_config(_upstream_paste_ini(), self.strip_nova,
-                              settings)
+        parser = paste_config(_upstream_paste_ini(), self.strip_nova)
         with open(os.path.join(self.path, 'api-paste.ini'), 'w') as f:
             parser.write(f)
 

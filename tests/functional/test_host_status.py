@@ -280,3 +280,17 @@ class TestChangesBehindTheAPI(base.TestCase):
         self.wait_for(server_id, 'UP', budget=0)
         late = self.server(self.host('disabled'))
         self.wait_for(late, 'MAINTENANCE', budget=0)
+
+    def test_follows_novas_service_down_time(self):
+        # The filter has no settings of its own in the sandbox: a heartbeat
+        # far older than the 60 s default is still within Nova's
+        # service_down_time, and the filter agrees with Nova on it.
+        host = self.host('up')
+        self.sandbox.set_heartbeat(host, sandbox.SERVICE_DOWN_TIME // 2)
+        server_id = self.server(host)
+        path = '/servers/%s' % server_id
+        ours = self.admin('GET', path, '2.16')
+        nova = self.admin('GET', path, '2.16', nova=True)
+        self.assertEqual('UP', ours.json['server']['host_status'])
+        self.assertEqual(nova.json['server']['host_status'],
+                         ours.json['server']['host_status'])

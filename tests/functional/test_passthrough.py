@@ -20,6 +20,21 @@ _PER_RESPONSE = {'x-openstack-request-id', 'x-compute-request-id',
                  'date', 'content-length'}
 
 
+def _comparable(doc):
+    """A response body without the servers' ``updated`` stamps.
+
+    Every read of a server saves it again in the sandbox (its network info
+    cache is refreshed), so two reads a second apart differ in ``updated``
+    whoever sends them.
+    """
+    if isinstance(doc, dict):
+        servers = doc.get('servers', [doc.get('server')])
+        for server in servers if isinstance(servers, list) else []:
+            if isinstance(server, dict):
+                server.pop('updated', None)
+    return doc
+
+
 class TestPassThrough(base.TestCase):
 
     def setUp(self):
@@ -41,7 +56,8 @@ class TestPassThrough(base.TestCase):
         nova = self.sandbox.request(method, path, nova=True, **args)
         what = '%s %s at %s' % (method, path, version)
         self.assertEqual(nova.status, ours.status, what)
-        self.assertEqual(nova.json, ours.json, what)
+        self.assertEqual(_comparable(nova.json), _comparable(ours.json),
+                         what)
         if nova.json is None:
             self.assertEqual(nova.body, ours.body, what)
         self.assertEqual(

@@ -138,10 +138,12 @@ class PolicyTest(base.FilterTestCase):
         with open(self.policy_path, 'w') as f:
             f.write('{"not json')
         self.nova.servers['mine']['host_status'] = 'UP'
+        log = self.useFixture(fixtures.FakeLogger())
         resp = self.request('/servers/mine')
         self.assertEqual(200, resp.status_int)
         self.assertEqual('mine', resp.json['server']['id'])
         self.assertNotIn('host_status', resp.json['server'])
+        self.assertIn('host_status could not be decided', log.output)
 
 
 class UpdateAndRebuildTest(base.FilterTestCase):
@@ -257,8 +259,10 @@ class FailureTest(base.FilterTestCase):
 
     def test_failed_lookup_reads_unknown(self):
         self.nova.fail_services = True
+        log = self.useFixture(fixtures.FakeLogger())
         self.assertEqual({'vm': 'UNKNOWN'},
                          self.host_status_of('/servers/detail'))
+        self.assertIn('Compute services unavailable', log.output)
 
     def test_lookup_raising_reads_unknown(self):
         def broken(environ, start_response):
