@@ -50,6 +50,16 @@ def _is_rebuild(req):
         return False
 
 
+def _bad_request(message, version):
+    """The 400 fault Nova answers a bad body with, headers included."""
+    resp = webob.Response(status=400, content_type='application/json',
+                          body=forcedown.bad_request(message))
+    resp.charset = 'UTF-8'
+    for name, value in microversion.header_pairs(version):
+        resp.headers.add(name, value)
+    return resp
+
+
 def _caller_context(environ):
     """The context Nova's keystonecontext filter built, or one from headers."""
     context = environ.get('nova.context')
@@ -194,19 +204,15 @@ class HostStatusFilter(object):
             validate(raw)
         except forcedown.InvalidBody as exc:
             LOG.info('Rejected %s %s: %s', req.method, req.path, exc)
-            resp = webob.Response(status=400, content_type='application/json',
-                                  body=forcedown.bad_request(str(exc)))
-            resp.charset = 'UTF-8'
-            for name, value in microversion.header_pairs(version):
-                resp.headers.add(name, value)
-            return resp
+            return _bad_request(str(exc), version)
         return None
 
     def _supported(self, req, version):
         """``version`` as Nova will serve it; None if Nova will refuse it.
 
-        Nova's maximum comes with the list of services; until it is known a
-        version is taken as supported.
+        Nova's maximum comes with the list of services. Until it is known,
+        a version is taken as supported, except ``latest``, which Nova alone
+        can name.
         """
         context = _caller_context(req.environ)
         loader = services.internal_loader(self.application, req.environ,
