@@ -1,0 +1,49 @@
+"""The shipped etc/api-paste.ini, loaded by PasteDeploy as nova-api does."""
+
+import os
+
+from paste import deploy
+
+from nova_hoststatus import middleware
+from nova_hoststatus import sandbox
+from tests.functional import base
+
+API_PASTE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
+                         'api-paste.ini')
+
+
+def pipeline(app):
+    """The chain of WSGI objects from ``app`` down to the application."""
+    chain = []
+    while app is not None:
+        chain.append(app)
+        app = next((getattr(app, name) for name in
+                    ('application', '_app', 'app') if hasattr(app, name)),
+                   None)
+    return chain
+
+
+class TestShippedPasteConfig(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        urlmap = deploy.loadapp('config:%s' % os.path.abspath(API_PASTE),
+                                name='osapi_compute')
+        self.pipelines = {prefix: pipeline(app)
+                          for (_, prefix), app in urlmap.applications}
+
+    def test_filter_sits_after_keystonecontext_in_v2_1(self):
+        names = [type(app).__name__ for app in self.pipelines['/v2.1/+']]
+        self.assertEqual(['NovaKeystoneContext', 'HostStatusFilter',
+                          'APIRouterV21'], names[-3:])
+
+    def test_legacy_v2_has_no_filter(self):
+        for prefix in ('/v2/+', '/v2', '/v2.1', ''):
+            self.assertNotIn(
+                'HostStatusFilter',
+                [type(app).__name__ for app in self.pipelines[prefix]])
+
+    def test_filter_follows_novas_configuration(self):
+        [ours] = [app for app in self.pipelines['/v2.1/+']
+                  if isinstance(app, middleware.HostStatusFilter)]
+        self.assertEqual(sandbox.SERVICE_DOWN_TIME, ours._service_down_time)
