@@ -78,6 +78,21 @@ class HostStatusViewsTest(base.FilterTestCase):
             self.assertEqual({'id', 'name', 'tenant_id', 'user_id', 'status',
                               'hostId', 'host_status'}, set(server))
 
+    def test_version_nova_answered_with_decides(self):
+        # Nova's echoed version is the one it served: below 2.16 there is
+        # no host_status, whatever the request asked for.
+        def older_nova(environ, start_response):
+            def start(status, headers, exc_info=None):
+                headers = [(k, 'compute 2.15' if k == 'OpenStack-API-Version'
+                            else v) for k, v in headers]
+                return start_response(status, headers, exc_info)
+            return self.nova(environ, start)
+        app = self.make_filter()
+        app.application = older_nova
+        resp = self.request('/servers/up', app=app)
+        self.assertNotIn('host_status', resp.json['server'])
+        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+
 
 class PolicyTest(base.FilterTestCase):
 
