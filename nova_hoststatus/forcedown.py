@@ -1,9 +1,13 @@
 """Force-down request bodies: Nova's schemas, Nova's messages, Nova's fault.
 
 A monitor that sends a bad force-down gets the 400 Nova would give, without
-the request reaching Nova. The schemas state the field rules of the compute
-API's ``os-services`` update (2.11-2.52 action form and 2.53+ UUID form);
-errors are worded as Nova words them so that clients see no difference.
+the request reaching Nova. Only what Nova rejects for every caller before
+its policy check is rejected here: the body's parsing and the JSON schema.
+Later checks, such as "Missing forced_down field" (which Nova answers only
+to callers that ``os_compute_api:os-services:update`` lets through, and 403
+to the others), stay Nova's. The schemas state the field rules of the
+compute API's ``os-services`` update (2.11-2.52 action form and 2.53+ UUID
+form); errors are worded as Nova words them, so clients see no difference.
 """
 
 import json
@@ -80,8 +84,6 @@ def validate_action_form(raw):
     """Validate a 2.11-2.52 ``force-down`` body; raise InvalidBody if bad."""
     body = parse(raw)
     _check(ACTION_FORM, body)
-    if 'forced_down' not in body:
-        raise InvalidBody('Missing forced_down field')
     return body
 
 

@@ -60,6 +60,15 @@ def _bad_request(message, version):
     return resp
 
 
+def _cut_down(server):
+    """Whether Nova sent a cut-down record (a server in a down cell, 2.69+).
+
+    Such records carry no ``hostId``; they are passed on exactly as Nova
+    sent them, without a ``host_status`` of the filter's.
+    """
+    return 'hostId' not in server
+
+
 def _caller_context(environ):
     """The context Nova's keystonecontext filter built, or one from headers."""
     context = environ.get('nova.context')
@@ -126,18 +135,21 @@ class HostStatusFilter(object):
         return resp
 
     def _set_host_status(self, environ, servers):
-        """Set or remove ``host_status`` on each server, as policy says."""
+        """Set or remove ``host_status`` on each full server record."""
+        servers = [server for server in servers if not _cut_down(server)]
+        if not servers:
+            return
         context = _caller_context(environ)
         credentials = self._enforcer.credentials(context)
         decided = {}
         visibility = []
         for server in servers:
             target = policy.server_target(server)
-            owner = (target['project_id'], target['user_id'])
-            if owner not in decided:
-                decided[owner] = policy.decide(
+            project = target['project_id']
+            if project not in decided:
+                decided[project] = policy.decide(
                     self._enforcer.check, credentials, target)
-            visibility.append(decided[owner])
+            visibility.append(decided[project])
         visible = [server for server, seen in zip(servers, visibility)
                    if seen is not policy.Visibility.NONE]
         values = iter(self._host_status_values(environ, context, visible))

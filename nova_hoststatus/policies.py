@@ -42,10 +42,13 @@ _HOST_STATUS_RULES = [
         check_str='rule:admin_api',
         description='Show ``host_status`` on a server, whatever its value '
                     '(UP, UNKNOWN, DOWN, MAINTENANCE or empty). The target '
-                    'is the server\'s own project and user, so '
-                    '``rule:admin_or_owner`` shows each project the state of '
-                    'the hosts of its own servers. Applies from microversion '
-                    '2.16 on GET and from 2.75 on PUT and rebuild.',
+                    'is the server\'s own project (``project_id`` only, as '
+                    'in Nova), so ``rule:admin_or_owner`` shows each project '
+                    'the state of the hosts of its own servers. Applies from '
+                    'microversion 2.16 on GET and from 2.75 on PUT and '
+                    'rebuild. Nova\'s own default is '
+                    '``rule:context_is_admin``; the two agree unless '
+                    '``admin_api`` or ``context_is_admin`` is overridden.',
         operations=_OPERATIONS,
         scope_types=['project']),
     policy.DocumentedRuleDefault(
@@ -56,6 +59,9 @@ _HOST_STATUS_RULES = [
         operations=_OPERATIONS,
         scope_types=['project']),
 ]
+
+
+HOST_STATUS_RULES = frozenset(rule.name for rule in _HOST_STATUS_RULES)
 
 
 def list_rules():

@@ -19,9 +19,12 @@ class Visibility(enum.Enum):
 
 
 def server_target(server):
-    """The policy target of one server: its own project and user."""
-    return {'project_id': server.get('tenant_id'),
-            'user_id': server.get('user_id')}
+    """The policy target of one server: its own project, as Nova builds it.
+
+    Nova passes no ``user_id`` for the host_status rules, so a rule such as
+    ``user_id:%(user_id)s`` never matches there and must not match here.
+    """
+    return {'project_id': server.get('tenant_id')}
 
 
 def decide(check, credentials, target):
@@ -46,18 +49,34 @@ def shown(visibility, value):
     return None
 
 
-def _nova_base_rules():
-    """Nova's own base rules, when the filter runs where Nova is installed.
+def _nova_rules():
+    """Every default Nova registers, when Nova is installed here.
 
     With them an operator's host_status rule may name any rule Nova defines
-    in code (``rule:project_reader_or_admin``, say) and mean what it means
-    to Nova.
+    in code (``rule:project_reader_or_admin``, ``rule:os_compute_api:
+    servers:show``) and mean what it means to Nova; an undefined name would
+    deny without a word.
     """
     try:
-        from nova.policies import base
+        from nova import policies as nova_policies
     except ImportError:
         return []
-    return base.list_rules()
+    return nova_policies.list_rules()
+
+
+def registered_defaults():
+    """The defaults the enforcer knows: Nova's, then the project's own.
+
+    Nova's base rules win over the project's copies of them (they carry
+    Nova's deprecation aliases); the two host_status rules keep the
+    project's default, ``rule:admin_api``.
+    """
+    own = {rule.name: rule for rule in policies.list_rules()}
+    rules = {rule.name: rule for rule in _nova_rules()}
+    for name, rule in own.items():
+        if name in policies.HOST_STATUS_RULES or name not in rules:
+            rules[name] = rule
+    return list(rules.values())
 
 
 class Enforcer(object):
@@ -65,9 +84,7 @@ class Enforcer(object):
 
     def __init__(self, conf, policy_file=None):
         self._enforcer = oslo_policy.Enforcer(conf, policy_file=policy_file)
-        rules = {rule.name: rule for rule in policies.list_rules()}
-        rules.update((rule.name, rule) for rule in _nova_base_rules())
-        self._enforcer.register_defaults(rules.values())
+        self._enforcer.register_defaults(registered_defaults())
 
     def check(self, rule, target, credentials):
         try:
@@ -79,10 +96,12 @@ class Enforcer(object):
         """A context's policy values, with ``is_admin`` decided as Nova does.
 
         Nova sets ``is_admin`` from the ``context_is_admin`` rule when it
-        builds a request context; the same rule decides it here, from the
-        same file.
+        builds a request context, before anything is known of it
+        (``is_admin`` None); the same rule decides it here, from the same
+        file, the same way.
         """
         credentials = dict(context.to_policy_values())
+        credentials['is_admin'] = None
         own = {'project_id': context.project_id, 'user_id': context.user_id}
         credentials['is_admin'] = self.check(
             policies.CONTEXT_IS_ADMIN, own, credentials)

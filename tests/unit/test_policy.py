@@ -2,6 +2,7 @@ import os
 
 import fixtures
 from oslo_config import cfg
+from oslo_policy import policy as oslo_policy
 from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
 import testtools
@@ -59,9 +60,10 @@ class DecisionTest(testtools.TestCase):
             self.assertIsNone(policy.shown(policy.Visibility.UNKNOWN_ONLY,
                                            value))
 
-    def test_target_is_the_servers_own_project_and_user(self):
-        self.assertEqual({'project_id': 'owner-project',
-                          'user_id': 'owner-user'},
+    def test_target_is_the_servers_own_project_only(self):
+        # As Nova builds it for the host_status rules: no user_id, so a
+        # rule like user_id:%(user_id)s never matches.
+        self.assertEqual({'project_id': 'owner-project'},
                          policy.server_target(OWNER_SERVER))
 
 
@@ -161,3 +163,26 @@ class RuleDefaultsTest(testtools.TestCase):
             self.assertTrue(rules[name].description)
             self.assertIn({'method': 'GET', 'path': '/servers/detail'},
                           rules[name].operations)
+
+    def test_nova_rules_are_registered_and_host_status_keeps_its_default(self):
+        nova_rules = [
+            oslo_policy.RuleDefault('context_is_admin', 'role:admin'),
+            oslo_policy.RuleDefault('admin_api', 'role:nova-admin'),
+            oslo_policy.RuleDefault('os_compute_api:servers:show',
+                                    'role:reader'),
+            oslo_policy.RuleDefault(policies.SHOW_HOST_STATUS,
+                                    'rule:context_is_admin'),
+        ]
+        self.useFixture(fixtures.MockPatch(
+            'nova_hoststatus.policy._nova_rules', return_value=nova_rules))
+        rules = {rule.name: rule.check_str
+                 for rule in policy.registered_defaults()}
+        # Nova's own definitions of the rules both know win ...
+        self.assertEqual('role:nova-admin', rules['admin_api'])
+        self.assertEqual('role:reader', rules['os_compute_api:servers:show'])
+        # ... except the two host_status rules, which keep the project's.
+        self.assertEqual('rule:admin_api', rules[policies.SHOW_HOST_STATUS])
+        self.assertEqual('rule:admin_api', rules[policies.SHOW_UNKNOWN_ONLY])
+        # The project's base rules fill in what Nova does not define.
+        self.assertEqual('is_admin:True or project_id:%(project_id)s',
+                         rules['admin_or_owner'])
