@@ -121,7 +121,6 @@ class TestForceDownV211(ForceDownCase):
                 self.body(1),
                 self.body([True]),
                 self.body(True, foo='bar'),
-                {'host': host, 'binary': 'nova-compute'},
                 {'binary': 'nova-compute', 'forced_down': True},
                 {'host': host, 'forced_down': True},
                 self.body(True, host='bad host!'),
@@ -147,6 +146,24 @@ class TestForceDownV211(ForceDownCase):
                 ('2.999', self.body('maybe')),
         ):
             self.assertSameAsNova(FORCE_DOWN, version, body)
+
+    def test_missing_forced_down_is_answered_by_nova_after_its_policy(self):
+        # Nova's schema passes a body without forced_down; Nova answers it
+        # only after its os-services:update check: 400 to an admin, 403 to
+        # anyone else. The filter must pass it on to get both right.
+        body = {'host': self.host_name, 'binary': 'nova-compute'}
+        ours, passed = self.assertSameAsNova(FORCE_DOWN, '2.11', body)
+        self.assertTrue(passed)
+        self.assertStatus(400, ours)
+        self.assertEqual('Missing forced_down field',
+                         ours.json['badRequest']['message'])
+        before = self.record()
+        result = self.owner('PUT', FORCE_DOWN, '2.11', body=body)
+        nova = self.owner('PUT', FORCE_DOWN, '2.11', body=body, nova=True)
+        self.assertStatus(403, nova)
+        self.assertStatus(403, result)
+        self.assertEqual(nova.json, result.json)
+        self.assertEqual(before, self.record())
 
     def test_not_admin(self):
         before = self.record()
