@@ -60,12 +60,17 @@ class InvalidBody(ValueError):
 
 
 def parse(raw):
-    """Decode a JSON body the way Nova does; ``None`` stands for no body."""
+    """Decode a JSON body the way Nova does; ``None`` stands for no body.
+
+    Nova 34 answers 500 to a body that is not UTF-8 and to one nested
+    deeper than Python's recursion limit; both are the client's error, so
+    they get Nova's 400 for a body it cannot read.
+    """
     if raw is None:
         return None
     try:
         return json.loads(raw.decode('utf-8'))
-    except ValueError:  # covers UnicodeDecodeError and JSONDecodeError
+    except (ValueError, RecursionError):  # ValueError: decoding and JSON
         raise InvalidBody('Malformed request body')
 
 

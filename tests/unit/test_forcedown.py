@@ -38,6 +38,17 @@ class BodyParsingTest(testtools.TestCase):
         self.assertRejected('Malformed request body', b'{"host": "\xff"}',
                             forcedown.validate_action_form)
 
+    def test_nested_too_deep_to_parse(self):
+        # Python's json gives up with a RecursionError, which Nova 34
+        # answers with a 500.
+        depth = 100000
+        for raw in (b'[' * depth + b']' * depth,
+                    b'{"forced_down": ' + b'{"a":' * depth + b'1' +
+                    b'}' * depth + b'}'):
+            for validate in (forcedown.validate_action_form,
+                             forcedown.validate_uuid_form):
+                self.assertRejected('Malformed request body', raw, validate)
+
     def test_empty_body(self):
         for validate in (forcedown.validate_action_form,
                          forcedown.validate_uuid_form):
