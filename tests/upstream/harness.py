@@ -1,0 +1,206 @@
+"""Loads Nova's own tests with a variant's paste pipeline in place.
+
+Each variant is a package whose ``load_tests`` comes from here, so the
+same Nova tests run in every variant (stestr ``--test-path`` picks one)
+and everything below is set up in each test process before any test runs:
+
+* Nova's test fixture (``ConfFixture``) sets ``[wsgi] api_paste_config``
+  as a default pointing inside the source tree, a file an installed Nova
+  does not have.  oslo.config takes a value from the environment over a
+  default, so ``OS_WSGI__API_PASTE_CONFIG`` names the variant's file for
+  every ``OSAPIFixture`` without touching Nova's code or fixtures' logic.
+* Nova's host_status tests change policy rules in memory
+  (``RealPolicyFixture.set_rules``), which is the test's stand-in for an
+  operator editing the policy file.  In a deployment the filter reads that
+  same file; here it cannot see Nova's in-memory enforcer, so every such
+  change is mirrored into the filter's enforcers too, with the same
+  ``overwrite`` semantics.  The filter still decides with its own rules
+  and defaults; only the operator's overrides are shared.
+* The few tests that move Nova's clock run on a paste file whose filter
+  fetches the list of services on every request (FOLLOWS_NOVA_CLOCK).
+"""
+
+import atexit
+import importlib
+import os
+import re
+import shutil
+import tempfile
+import unittest
+import weakref
+
+from tests.upstream import pipeline
+
+PASTE_ENV = 'OS_WSGI__API_PASTE_CONFIG'
+
+SELECTION = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'selected-tests.txt')
+
+# The Nova test modules the selection in selected-tests.txt is drawn from.
+MODULES = (
+    'nova.tests.functional.test_policy',
+    'nova.tests.functional.test_servers',
+    'nova.tests.functional.api_sample_tests.test_servers',
+    'nova.tests.functional.api_sample_tests.test_services',
+    'nova.tests.functional.regressions.test_bug_1548980',
+    'nova.tests.functional.regressions.test_bug_1702454',
+    'nova.tests.functional.regressions.test_bug_1764556',
+    'nova.tests.functional.wsgi.test_services',
+)
+
+# Tests that move Nova's clock past service_down_time
+# (timeutils.set_time_override) and read host_status at once.  Nothing
+# tells the filter that time jumped, and a compute service that never
+# reported has no updated_at to age, so the list of services it fetched a
+# moment earlier and keeps for service_cache_time (3 s by default) still
+# says "up" where Nova, reading the moved clock, says UNKNOWN.  These
+# tests run on a filter that fetches on every request; all others keep
+# the default.
+FOLLOWS_NOVA_CLOCK = (
+    'nova.tests.functional.test_policy.HostStatusPolicyTestCase.',
+)
+NO_CACHE = {'service_cache_time': '0'}
+
+_FILTER_ENFORCERS = weakref.WeakSet()
+_installed = []
+
+
+def use_paste_files(variant):
+    """Point Nova's test fixture at the paste file of ``variant``.
+
+    Returns the path of the file in use and of the one for the tests in
+    FOLLOWS_NOVA_CLOCK (the same file when there is no filter).
+    """
+    if variant == 'stock':
+        path = no_cache = pipeline.nova_paste_file()
+    else:
+        directory = tempfile.mkdtemp(prefix='nova-tests-paste-')
+        atexit.register(shutil.rmtree, directory, True)
+        path = pipeline.write(variant,
+                              os.path.join(directory, 'api-paste.ini'))
+        no_cache = pipeline.write(
+            variant, os.path.join(directory, 'api-paste-no-cache.ini'),
+            NO_CACHE)
+    os.environ[PASTE_ENV] = path
+    return path, no_cache
+
+
+class _PasteFile(unittest.TestSuite):
+    """Runs its tests with Nova's fixture reading another paste file."""
+
+    def __init__(self, tests, path):
+        super().__init__(tests)
+        self.path = path
+
+    def run(self, result, debug=False):
+        saved = os.environ[PASTE_ENV]
+        os.environ[PASTE_ENV] = self.path
+        try:
+            return super().run(result, debug)
+        finally:
+            os.environ[PASTE_ENV] = saved
+
+
+def _track_filter_enforcers():
+    """Remember every enforcer the filter builds (one per loaded pipeline).
+
+    Each is also kept from warning about Nova's deprecated rules, as Nova's
+    policy fixture keeps Nova's own: the filter registers Nova's rules, and
+    with a pipeline loaded per test the same warnings would fill the output
+    of every test.
+    """
+    from nova_hoststatus import policy
+
+    original = policy.Enforcer.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self._enforcer.suppress_deprecation_warnings = True
+        _FILTER_ENFORCERS.add(self)
+    policy.Enforcer.__init__ = __init__
+
+
+def _mirror_policy_overrides():
+    """Give the filter the rules a Nova test sets in Nova's enforcer."""
+    from nova.tests.fixtures import policy as policy_fixtures
+    from oslo_policy import policy as oslo_policy
+
+    original = policy_fixtures.RealPolicyFixture.set_rules
+
+    def set_rules(self, rules, overwrite=True):
+        original(self, rules, overwrite=overwrite)
+        for enforcer in list(_FILTER_ENFORCERS):
+            rule_store = enforcer._enforcer
+            # What the filter knows before the change: its defaults and the
+            # policy file, as Nova's enforcer had them before its change.
+            rule_store.load_rules()
+            rule_store.set_rules(oslo_policy.Rules.from_dict(rules),
+                                 overwrite=overwrite)
+    policy_fixtures.RealPolicyFixture.set_rules = set_rules
+
+
+def install(variant):
+    """Set up this test process for ``variant``, once.
+
+    Returns the paste file for the tests in FOLLOWS_NOVA_CLOCK.
+    """
+    if _installed:
+        if _installed[0][0] != variant:
+            raise RuntimeError('variant %s already set up, not %s'
+                               % (_installed[0][0], variant))
+        return _installed[0][1]
+    # Nova's test package applies Nova's eventlet monkey patching when it
+    # is imported; it must come before the filter's imports, as it does in
+    # Nova's own runs, or Nova warns of modules imported too early.
+    importlib.import_module('nova.tests.functional')
+    _, no_cache = use_paste_files(variant)
+    _track_filter_enforcers()
+    _mirror_policy_overrides()
+    _installed.append((variant, no_cache))
+    return no_cache
+
+
+def selection():
+    """The regular expressions of selected-tests.txt (comments dropped)."""
+    with open(SELECTION) as lines:
+        return [line.split('#')[0].strip() for line in lines
+                if line.split('#')[0].strip()]
+
+
+def _tests(suite):
+    for test in suite:
+        if isinstance(test, unittest.TestSuite):
+            yield from _tests(test)
+        else:
+            yield test
+
+
+def _check_selection(tests):
+    """Fail the listing if a selected pattern matches no test any more.
+
+    A Nova upgrade that renames a test must not shrink the selection
+    without a word.
+    """
+    ids = [test.id() for test in tests]
+    stale = [pattern for pattern in selection()
+             if not any(re.search(pattern, test_id) for test_id in ids)]
+    if stale:
+        raise LookupError('selected-tests.txt names tests that do not '
+                          'exist: %s' % ', '.join(stale))
+
+
+def load_tests_for(variant):
+    """A ``load_tests`` hook that runs Nova's tests in ``variant``."""
+    def load_tests(loader, tests, pattern):
+        no_cache = install(variant)
+        found = [test for name in MODULES
+                 for test in _tests(loader.loadTestsFromName(name))]
+        _check_selection(found)
+        clock = [test for test in found
+                 if test.id().startswith(FOLLOWS_NOVA_CLOCK)]
+        suite = unittest.TestSuite(
+            test for test in found
+            if not test.id().startswith(FOLLOWS_NOVA_CLOCK))
+        suite.addTest(_PasteFile(clock, no_cache))
+        return suite
+    return load_tests
