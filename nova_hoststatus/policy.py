@@ -84,6 +84,11 @@ class Enforcer(object):
 
     def __init__(self, conf, policy_file=None):
         self._enforcer = oslo_policy.Enforcer(conf, policy_file=policy_file)
+        # Nova's own enforcer already warns about its deprecated rules and
+        # changed defaults; the filter repeating them in every worker would
+        # only double the noise in nova-api's log.
+        self._enforcer.suppress_deprecation_warnings = True
+        self._enforcer.suppress_default_change_warnings = True
         self._enforcer.register_defaults(registered_defaults())
 
     def check(self, rule, target, credentials):

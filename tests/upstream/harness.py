@@ -102,20 +102,13 @@ class _PasteFile(unittest.TestSuite):
 
 
 def _track_filter_enforcers():
-    """Remember every enforcer the filter builds (one per loaded pipeline).
-
-    Each is also kept from warning about Nova's deprecated rules, as Nova's
-    policy fixture keeps Nova's own: the filter registers Nova's rules, and
-    with a pipeline loaded per test the same warnings would fill the output
-    of every test.
-    """
+    """Remember every enforcer the filter builds (one per loaded pipeline)."""
     from nova_hoststatus import policy
 
     original = policy.Enforcer.__init__
 
     def __init__(self, *args, **kwargs):
         original(self, *args, **kwargs)
-        self._enforcer.suppress_deprecation_warnings = True
         _FILTER_ENFORCERS.add(self)
     policy.Enforcer.__init__ = __init__
 
