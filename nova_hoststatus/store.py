@@ -265,8 +265,8 @@ class SharedStore(object):
             generation = self._generation()
             now = self._clock()
             lease = self._read(LEASE)
-            if (isinstance(lease, dict) and lease['until'] > now
-                    and lease['generation'] == generation):
+            if (isinstance(lease, dict) and lease.get('until', 0) > now
+                    and lease.get('generation') == generation):
                 return Claim(generation, False)
             self._lease = uuid.uuid4().hex
             self._write(LEASE, {'token': self._lease,
@@ -277,7 +277,7 @@ class SharedStore(object):
             self._fail(exc)
             return Claim(None, True)
         return Claim(generation, isinstance(lease, dict)
-                     and lease['token'] == self._lease)
+                     and lease.get('token') == self._lease)
 
     def set(self, snapshot, claim):
         """Keep a snapshot fetched for ``claim`` here, and share it."""
@@ -296,7 +296,7 @@ class SharedStore(object):
             return
         try:
             lease = self._read(LEASE)
-            if isinstance(lease, dict) and lease['token'] == self._lease:
+            if isinstance(lease, dict) and lease.get('token') == self._lease:
                 self._region.delete(LEASE)
         except Exception as exc:
             self._fail(exc)
