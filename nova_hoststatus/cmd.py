@@ -13,19 +13,23 @@
 """``nova-hoststatus``: the filter in front of real Nova, on this machine.
 
 ``drill`` runs the OPNFV Doctor fault scenario and measures how long a VM
-owner takes to learn that its host is down; ``serve`` puts the same sandbox
-on a loopback port for curl, novaclient and the openstack CLI.  Both need
-the ``nova`` extra.
+owner takes to learn that its host is down, in this process or, with
+``--workers N``, across the worker processes of Nova's API under uWSGI;
+``serve`` puts the same sandbox on a loopback port for curl, novaclient and
+the openstack CLI.  Both need the ``nova`` extra; ``--workers`` also needs
+the ``workers`` extra, and uses memcached where it is installed.
 """
 
 import argparse
 import importlib.metadata
+import os
 import signal
 import sys
 import threading
 import time
 
 from nova_hoststatus import sandbox
+from nova_hoststatus import workers
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 TENANT = 'vnf-tenant'
@@ -75,12 +79,16 @@ def _view(servers):
 
 
 class _Owner(threading.Thread):
-    """The VM owner: polls its server listing as fast as it can."""
+    """The VM owner: polls its server listing as fast as it can.
 
-    def __init__(self, box):
-        super().__init__(name='vnf-owner', daemon=True)
-        self.box = box
+    ``api`` is the sandbox, or a :class:`_Worker` for one uWSGI worker.
+    """
+
+    def __init__(self, api, name='vnf-owner'):
+        super().__init__(name=name, daemon=True)
+        self.box = api
         self.samples = []
+        self.errors = []
         self.halt = threading.Event()
         self.new_sample = threading.Condition()
 
@@ -90,7 +98,9 @@ class _Owner(threading.Thread):
             result = self.box.request('GET', '/servers/detail', TENANT,
                                       user_id=OWNER, version='2.16')
             if result.status != 200:
-                raise RuntimeError('owner listing failed: %r' % result)
+                self.errors.append(result)
+                time.sleep(0.1)
+                continue
             with self.new_sample:
                 self.samples.append((start, time.monotonic(),
                                      result.json['servers']))
@@ -139,17 +149,11 @@ def drill(args):
     """The Doctor scenario: one force-down, every VM on the host told."""
     if args.hosts < 1 or args.servers < 1 or args.rounds < 1:
         raise SystemExit('--hosts, --servers and --rounds must be positive')
+    if args.workers > 1:
+        return drill_workers(args)
     with _sandbox(strip_nova=True) as box:
         box.set_policy(OWNER_RULE)
-        hosts = ['compute-%02d' % n for n in range(1, args.hosts + 1)]
-        print('Creating %d compute hosts and %d servers of tenant %s ...'
-              % (len(hosts), args.servers, TENANT), flush=True)
-        services = {host: box.create_host(host) for host in hosts}
-        host_of = {}
-        for n in range(args.servers):
-            host = hosts[n % len(hosts)]
-            host_of[box.create_server(TENANT, OWNER, host,
-                                      name='vnf-%03d' % (n + 1))] = host
+        hosts, services, host_of = _fleet(box, args)
         print('Policy: %s' % OWNER_RULE)
         print("Nova's own host_status is removed behind the filter: every "
               'value below is computed by the filter.\n')
@@ -168,6 +172,20 @@ def drill(args):
             owner.halt.set()
             owner.join()
         return _summary(figures, owner, args.budget)
+
+
+def _fleet(box, args):
+    """Hosts, their service ids, and the host of each owner's server."""
+    hosts = ['compute-%02d' % n for n in range(1, args.hosts + 1)]
+    print('Creating %d compute hosts and %d servers of tenant %s ...'
+          % (len(hosts), args.servers, TENANT), flush=True)
+    services = {host: box.create_host(host) for host in hosts}
+    host_of = {}
+    for n in range(args.servers):
+        host = hosts[n % len(hosts)]
+        host_of[box.create_server(TENANT, OWNER, host,
+                                  name='vnf-%03d' % (n + 1))] = host
+    return hosts, services, host_of
 
 
 def _round(box, owner, host_of, host, service_id, form, number, args):
@@ -218,10 +236,206 @@ def _summary(figures, owner, budget):
                      sum(polls) / len(polls) * 1000, len(polls)))
     print('(A listing already in flight when the host went down still '
           'shows UP, so time to DOWN runs up to two listings.)')
+    if owner.errors:
+        print('FAIL: %d owner listings failed, the first: %r'
+              % (len(owner.errors), owner.errors[0]))
+        return 1
     if max(downs) < budget:
         print('PASS: every owner knew within the budget.')
         return 0
     print('FAIL: over the budget.')
+    return 1
+
+
+# The drill across the worker processes of Nova's API
+
+# Seconds every owner goes on polling after it saw a change, to catch an
+# answer that goes back to the old value.
+HOLD = 1.0
+
+
+class _Worker(object):
+    """One uWSGI worker, asked the way the sandbox is asked."""
+
+    def __init__(self, box, port):
+        self.box = box
+        self.port = port
+
+    def request(self, method, path, project_id, user_id='user',
+                roles=sandbox.MEMBER_ROLES, version=None, body=None):
+        return workers.call(self.port, method, path, self.box.headers(
+            project_id, user_id, roles, version), body)
+
+
+def drill_workers(args):
+    """The Doctor scenario over N API workers: one is told, all must know.
+    """
+    uwsgi_binary = workers.uwsgi_binary()
+    memcached = None
+    if args.no_memcached:
+        print('Without memcached (--no-memcached): the workers share '
+              "nothing, and the figures below are each worker's own.")
+    else:
+        try:
+            memcached = workers.Memcached()
+        except workers.Missing as exc:
+            print('%s: the workers share nothing, and the figures below are '
+                  "each worker's own." % exc)
+    with _sandbox(strip_nova=True) as box:
+        hosts, services, host_of = _fleet(box, args)
+        config = box.config_dir(os.path.join(box.path, 'uwsgi'), OWNER_RULE,
+                                memcached and memcached.servers)
+        uwsgi = workers.Uwsgi(config, args.workers, uwsgi_binary)
+        try:
+            if memcached:
+                memcached.start()
+                print('memcached started on %s: [cache] enabled with '
+                      'oslo_cache.memcache_pool' % memcached.servers)
+            print("Starting Nova's API under uWSGI, %d workers on ports %s "
+                  '...' % (args.workers, ', '.join(map(str, uwsgi.ports))),
+                  flush=True)
+            uwsgi.start()
+            return _drill_workers(box, uwsgi, hosts, services, host_of,
+                                  args, memcached is not None)
+        finally:
+            uwsgi.stop()
+            if memcached:
+                memcached.stop()
+
+
+def _drill_workers(box, uwsgi, hosts, services, host_of, args, shared):
+    apis = [_Worker(box, port) for port in uwsgi.ports]
+    owners = [_Owner(api, 'owner-via-worker-%d' % number)
+              for number, api in enumerate(apis, 1)]
+    print('Policy: %s' % OWNER_RULE)
+    print('The inspector forces a host down through worker 1; the owner '
+          'polls GET /servers/detail (2.16) through every worker. Nova\'s '
+          'own host_status is removed behind the filter.\n', flush=True)
+    for owner in owners:
+        owner.start()
+    rounds = []
+    try:
+        for number in range(args.rounds):
+            host = hosts[number % len(hosts)]
+            form = ('2.11', '2.53')[number % 2]
+            rounds.append(_workers_round(apis[0], owners, host_of, host,
+                                         services[host], form, number + 1))
+    finally:
+        for owner in owners:
+            owner.halt.set()
+        for owner in owners:
+            owner.join()
+    return _workers_summary(rounds, owners, args, shared)
+
+
+def _went_back(answers):
+    """Old answers after the first new one, in a sequence of booleans."""
+    first = answers.index(True) if True in answers else len(answers)
+    return answers[first:].count(False)
+
+
+def _watch(inspector, owners, check, change):
+    """Make ``change`` and see it arrive through every worker.
+
+    Returns the call's duration, and for each owner: seconds until it saw
+    the change, its listings started after the call returned that did not
+    show it yet (stale), and its answers that went back to the old value
+    after showing the new (flip-backs); and the flip-backs of all owners'
+    answers taken in turn, as through a load balancer.
+    """
+    sent = time.monotonic()
+    change(inspector)
+    answered = time.monotonic()
+    seen = [owner.wait_for(sent, check) for owner in owners]
+    for number, found in enumerate(seen, 1):
+        if found is None:
+            raise RuntimeError('the owner never saw the change through '
+                               'worker %d' % number)
+    time.sleep(HOLD)
+    until = time.monotonic()
+    figures, merged = [], []
+    for owner, (at, _) in zip(owners, seen):
+        answers = [(end, check(servers))
+                   for start, end, servers in list(owner.samples)
+                   if start >= answered and end <= until]
+        merged.extend(answers)
+        flags = [new for _, new in answers]
+        stale = (flags.index(True) if True in flags else len(flags))
+        figures.append((at - sent, stale, _went_back(flags)))
+    merged.sort()
+    return answered - sent, figures, _went_back([new for _, new in merged])
+
+
+def _workers_round(inspector, owners, host_of, host, service_id, form,
+                   number):
+    on_host = sum(1 for h in host_of.values() if h == host)
+    for owner in owners:
+        if owner.wait_for(time.monotonic(), _on(host_of, host, 'UP')) is None:
+            raise RuntimeError('the owner never saw every server UP')
+    result = {}
+    for forced, value in ((True, 'DOWN'), (False, 'UP')):
+        call, figures, flips = _watch(
+            inspector, owners, _on(host_of, host, value),
+            lambda api: _force_down(api, host, service_id, forced, form))
+        result[value] = figures, flips
+        if forced:
+            print('Round %d: %s forced down through worker 1 (%s form, %d '
+                  'servers): call %.0f ms'
+                  % (number, host, form, on_host, call * 1000))
+        else:
+            print('         un-forced through worker 1: call %.0f ms'
+                  % (call * 1000))
+        for worker, (after, stale, back) in enumerate(figures, 1):
+            print('           owner via worker %d: %-4s after %5.0f ms, '
+                  'stale listings %d, flip-backs %d'
+                  % (worker, value, after * 1000, stale, back))
+        print('           owner via every worker in turn: flip-backs %d'
+              % flips, flush=True)
+    return result
+
+
+def _workers_summary(rounds, owners, args, shared):
+    print('\nOver %d rounds (%d servers, %d hosts), the owner\'s listings:'
+          % (len(rounds), args.servers, args.hosts))
+    rows = []
+    one_truth = []
+    worst = 0.0
+    for number, owner in enumerate(owners, 1):
+        down = [r['DOWN'][0][number - 1] for r in rounds]
+        up = [r['UP'][0][number - 1] for r in rounds]
+        polls = [end - start for start, end, _ in owner.samples]
+        row = {
+            'worker': str(number),
+            'role': 'took the changes' if number == 1 else 'other',
+            'worst to DOWN': '%.0f ms' % (max(f[0] for f in down) * 1000),
+            'worst to UP': '%.0f ms' % (max(f[0] for f in up) * 1000),
+            'stale listings': str(sum(f[1] for f in down + up)),
+            'flip-backs': str(sum(f[2] for f in down + up)),
+            'errors': str(len(owner.errors)),
+            'mean listing': '%.0f ms' % (sum(polls) / len(polls) * 1000),
+        }
+        rows.append(row)
+        worst = max(worst, max(f[0] for f in down))
+        one_truth.append(row['stale listings'] == row['flip-backs'] ==
+                         row['errors'] == '0')
+    _table(rows, list(rows[0]), 0)
+    merged = sum(r[value][1] for r in rounds for value in ('DOWN', 'UP'))
+    print('Through every worker in turn, as behind a load balancer: %d '
+          'flip-backs' % merged)
+    print('(stale: listings started after the call returned that still '
+          'showed the old value; time to DOWN runs up to two listings)')
+    print('Time to DOWN, worst over every worker: %.0f ms, %s the budget '
+          'of %.0f ms' % (worst * 1000, 'within' if worst < args.budget
+                          else 'over', args.budget * 1000))
+    if all(one_truth) and not merged:
+        print('PASS: on every worker the first listing started after each '
+              'change returned showed it, and no answer went back.')
+        return 0
+    if not shared:
+        print('FAIL: without a shared cache each worker learns of a change '
+              'made through another within service_cache_time.')
+    else:
+        print('FAIL: see the figures above.')
     return 1
 
 
@@ -344,6 +558,15 @@ def main(argv=None):
                         '(default 1.0)')
     p.add_argument('--rows', type=int, default=20,
                    help='rows of each table to print, 0 for all')
+    p.add_argument('--workers', type=int, default=1,
+                   help='API worker processes (default 1: Nova in this '
+                        'process); 2 or more run Nova\'s API under uWSGI '
+                        '(the workers extra), sharing state through a '
+                        'memcached of their own when memcached is '
+                        'installed')
+    p.add_argument('--no-memcached', action='store_true',
+                   help='with --workers, leave memcached out: each worker '
+                        'keeps its own state, for comparison')
     p.set_defaults(func=drill)
     p = commands.add_parser(
         'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
@@ -357,7 +580,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except sandbox.NovaMissing as exc:
+    except (sandbox.NovaMissing, workers.Missing) as exc:
         print(exc, file=sys.stderr)
         return 2
 

@@ -6,7 +6,8 @@
 * Any other request goes to Nova untouched and unbuffered.
 
 The decisions live in :mod:`status`, :mod:`policy` and :mod:`forcedown`;
-the facts about services in :mod:`services`.
+the facts about services in :mod:`services`, kept per process or shared by
+every worker as :mod:`store` decides from the ``[cache]`` section.
 """
 
 import json
@@ -23,6 +24,7 @@ from nova_hoststatus import microversion
 from nova_hoststatus import policy
 from nova_hoststatus import services
 from nova_hoststatus import status
+from nova_hoststatus import store
 
 LOG = logging.getLogger(__name__)
 
@@ -84,7 +86,8 @@ class HostStatusFilter(object):
         self.application = application
         self._enforcer = policy.Enforcer(settings.conf, settings.policy_file)
         self._directory = services.ServiceDirectory(
-            services.MemoryStore(), settings.service_cache_time)
+            store.from_conf(settings.conf, settings.service_cache_time),
+            settings.service_cache_time)
         self._service_down_time = settings.service_down_time
 
     @webob.dec.wsgify

@@ -73,16 +73,16 @@ auth_strategy = keystone
 api_paste_config = {path}/api-paste.ini
 
 [database]
-connection = sqlite:///{path}/nova.sqlite
+connection = sqlite:///{databases}/nova.sqlite
 
 [api_database]
-connection = sqlite:///{path}/nova_api.sqlite
+connection = sqlite:///{databases}/nova_api.sqlite
 
 [oslo_policy]
 policy_file = {path}/policy.json
 
 [oslo_concurrency]
-lock_path = {path}/lock
+lock_path = {databases}/lock
 
 [oslo_messaging_notifications]
 driver = noop
@@ -92,6 +92,17 @@ endpoint_override = {stand_in}
 
 [glance]
 endpoint_override = {stand_in}
+"""
+
+# Shared state for API workers in other processes.  A low dead_retry lets
+# python-memcached try a memcached that was down again soon; see README.
+_CACHE_CONF = """
+[cache]
+enabled = true
+backend = oslo_cache.memcache_pool
+memcache_servers = {servers}
+memcache_dead_retry = 1
+socket_timeout = 0.5
 """
 
 
@@ -346,15 +357,8 @@ class NovaSandbox(object):
     def _start(self):
         os.mkdir(os.path.join(self.path, 'lock'))
         self._start_stand_in()
-        conf = os.path.join(self.path, 'nova.conf')
-        with open(conf, 'w') as f:
-            f.write(_NOVA_CONF.format(
-                path=self.path, stand_in=self._stand_in_url,
-                service_down_time=self.service_down_time))
+        self._write_config(self.path)
         self.set_policy({})
-        parser = paste_config(_upstream_paste_ini(), self.strip_nova)
-        with open(os.path.join(self.path, 'api-paste.ini'), 'w') as f:
-            parser.write(f)
 
         self.progress('creating Nova databases with nova-manage')
         self._manage('api_db', 'sync')
@@ -372,6 +376,36 @@ class NovaSandbox(object):
             'config:%s/api-paste.ini' % self.path, name=NOVA_APP)
         self._prepare_records()
 
+    def _write_config(self, path, cache_servers=None):
+        """nova.conf and api-paste.ini in ``path``, on this sandbox's data.
+        """
+        text = _NOVA_CONF.format(
+            path=path, databases=self.path, stand_in=self._stand_in_url,
+            service_down_time=self.service_down_time)
+        if cache_servers:
+            text += _CACHE_CONF.format(servers=cache_servers)
+        with open(os.path.join(path, 'nova.conf'), 'w') as f:
+            f.write(text)
+        parser = paste_config(_upstream_paste_ini(), self.strip_nova)
+        with open(os.path.join(path, 'api-paste.ini'), 'w') as f:
+            parser.write(f)
+
+    def config_dir(self, path, rules=None, cache_servers=None):
+        """A config dir for Nova's API in other processes, such as uWSGI's.
+
+        Its ``nova.conf`` names this sandbox's databases and stand-ins, so
+        the records made here are what those processes serve; its
+        ``api-paste.ini`` is this sandbox's pipeline, filter included.  The
+        policy file is its own, with ``rules``.  With ``cache_servers``
+        (``host:port``), ``[cache]`` shares state through that memcached.
+        Returns ``path``, which becomes ``OS_NOVA_CONFIG_DIR``.
+        """
+        os.makedirs(path, exist_ok=True)
+        self._write_config(path, cache_servers)
+        with open(os.path.join(path, 'policy.json'), 'w') as f:
+            json.dump(rules or {}, f)
+        return path
+
     def stop(self):
         """Stop the servers and remove the temporary folder."""
         self.stop_serving()
@@ -384,8 +418,9 @@ class NovaSandbox(object):
             self.path = None
 
     def _start_stand_in(self):
-        self._stand_in = http.server.HTTPServer(('127.0.0.1', 0),
-                                                _StandInHandler)
+        # Threads: API workers in other processes may ask it at once.
+        self._stand_in = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                         _StandInHandler)
         self._stand_in_url = 'http://127.0.0.1:%d' % (
             self._stand_in.server_address[1])
         threading.Thread(target=self._stand_in.serve_forever,

@@ -107,26 +107,25 @@ class Snapshot(object):
         return service is not None, service
 
 
-class MemoryStore(object):
-    """Keeps the snapshot in this process: one API worker's view."""
-
-    def __init__(self):
-        self._snapshot = None
-
-    def get(self):
-        return self._snapshot
-
-    def set(self, snapshot):
-        self._snapshot = snapshot
-
-
 class ServiceDirectory(object):
-    """Fetches, keeps and drops the snapshot of compute services."""
+    """Fetches, keeps and drops the snapshot of compute services.
 
-    def __init__(self, store, max_age, clock=time.time):
+    Where the snapshot is kept is the store's business (:mod:`store`): in
+    this process, or shared by every worker. When a refresh is due and the
+    store says that another worker is fetching, this one waits for that
+    worker's snapshot, so that N workers do not make N calls.
+    """
+
+    # Seconds between two looks at the store while another worker fetches,
+    # and the longest wait for it before fetching here all the same.
+    POLL = 0.01
+    WAIT = 5.0
+
+    def __init__(self, store, max_age, clock=time.time, sleep=time.sleep):
         self._store = store
         self._max_age = max_age
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
 
     def _age(self, snapshot):
@@ -135,18 +134,27 @@ class ServiceDirectory(object):
     def _refresh(self, loader, seen):
         """Fetch anew, unless another caller did since ``seen`` was read."""
         with self._lock:
-            current = self._store.get()
-            if current is not None and (
-                    seen is None or current.fetched_at > seen.fetched_at):
-                return current
+            deadline = self._clock() + self.WAIT
+            while True:
+                current = self._store.get(newer_than=seen)
+                if current is not None and (
+                        seen is None or current.fetched_at > seen.fetched_at):
+                    return current
+                claim = self._store.claim()
+                if claim.mine or self._clock() >= deadline:
+                    break
+                self._sleep(self.POLL)
             try:
                 snapshot = loader()
             except LookupFailed as exc:
                 LOG.warning('Compute services unavailable, host_status will '
                             'read UNKNOWN: %s', exc)
                 return None
-            self._store.set(snapshot)
-            return snapshot
+            else:
+                self._store.set(snapshot, claim)
+                return snapshot
+            finally:
+                self._store.release(claim)
 
     def current(self, loader):
         """A snapshot no older than the maximum age, or None on failure."""
@@ -180,9 +188,9 @@ class ServiceDirectory(object):
         return [service for _, service in found]
 
     def invalidate(self):
-        """Drop the snapshot: a service changed, the next read fetches."""
+        """A service changed: the next read, on any worker, fetches."""
         with self._lock:
-            self._store.set(None)
+            self._store.invalidate()
 
 
 def _elevated(context):

@@ -12,6 +12,7 @@ import webob
 from nova_hoststatus import middleware
 from nova_hoststatus import policies
 from nova_hoststatus import status
+from nova_hoststatus import store
 from tests.unit import base
 from tests.unit import fakes
 
@@ -273,6 +274,46 @@ class ServiceStateTest(base.FilterTestCase):
         self.assertEqual('UNKNOWN',
                          self.host_status_of('/servers/vm-1')['vm-1'])
         self.assertEqual(1, self.nova.count('GET', '/os-services'))
+
+
+class SharedCacheTest(base.FilterTestCase):
+    """Two workers' filters, configured by one ``[cache]`` section."""
+
+    def setUp(self):
+        super().setUp()
+        store.cache.configure(self.conf)
+        self.conf.set_override('enabled', True, 'cache')
+        self.conf.set_override('backend', 'dogpile.cache.memory', 'cache')
+        # Each filter builds its own region; one in-memory region stands
+        # for the memcached that the workers' regions would talk to.
+        region = store.cache.create_region()
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_hoststatus.store.cache.create_region', lambda: region))
+        self.worker_a = self.make_filter(service_cache_time='60')
+        self.worker_b = self.make_filter(service_cache_time='60')
+        self.nova.add_service(fakes.Service('compute-1'))
+        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+
+    def status_on(self, worker):
+        resp = self.request('/servers/vm', app=worker)
+        self.assertEqual(200, resp.status_int, resp.text)
+        return resp.json['server'].get('host_status')
+
+    def test_the_filter_shares_its_state(self):
+        self.assertIsInstance(self.worker_a._directory._store,
+                              store.SharedStore)
+
+    def test_force_down_through_one_shows_at_once_on_the_other(self):
+        self.assertEqual('UP', self.status_on(self.worker_a))
+        self.assertEqual('UP', self.status_on(self.worker_b))
+        resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
+                            body={'host': 'compute-1',
+                                  'binary': 'nova-compute',
+                                  'forced_down': True}, app=self.worker_a)
+        self.assertEqual(200, resp.status_int)
+        self.assertEqual('DOWN', self.status_on(self.worker_b))
+        self.assertEqual('DOWN', self.status_on(self.worker_a))
+        self.assertEqual(2, self.nova.count('GET', '/os-services'))
 
 
 class BehindTheAPITest(base.FilterTestCase):

@@ -3,6 +3,7 @@ import datetime
 import testtools
 
 from nova_hoststatus import services
+from nova_hoststatus import store
 
 
 def service(host, **kwargs):
@@ -108,7 +109,7 @@ class DirectoryTest(testtools.TestCase):
         self.clock = FakeClock()
         self.loader = CountingLoader(self.clock)
         self.directory = services.ServiceDirectory(
-            services.MemoryStore(), max_age=3.0, clock=self.clock)
+            store.MemoryStore(), max_age=3.0, clock=self.clock)
 
     def servers(self, *hosts):
         return [{'tenant_id': 't', 'hostId': services.host_id('t', h)}
