@@ -10,64 +10,53 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``nova-hoststatus``: the filter in front of real Nova, on this machine.
+"""``nova-hoststatus drill``: the OPNFV Doctor fault scenario, measured.
 
-``drill`` runs the OPNFV Doctor fault scenario and measures how long a VM
-owner takes to learn that its host is down, in this process or, with
-``--workers N``, across the worker processes of Nova's API under uWSGI;
-``serve`` puts the same sandbox on a loopback port for curl, novaclient and
-the openstack CLI.  Both need the ``nova`` extra; ``--workers`` also needs
-the ``workers`` extra, and uses memcached where it is installed.
+An inspector forces a host down through the filter and the VM owner polls
+its servers; the drill reports how long the owner took to see DOWN, in this
+process or, with ``--workers N``, on every worker of Nova's API under uWSGI.
 """
 
-import argparse
-import importlib.metadata
 import os
-import signal
-import sys
 import threading
 import time
 
+from nova_hoststatus.cmd import common
 from nova_hoststatus import sandbox
 from nova_hoststatus import workers
 
-OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 TENANT = 'vnf-tenant'
 OWNER = 'vnf-owner'
-ADMIN_PROJECT = 'admin'
 INSPECTOR = 'doctor-inspector'
 
 
-def _sandbox(strip_nova):
-    """A sandbox that starts, with progress lines, when entered."""
-    print('Starting Nova %s in this process (about 15 s) ...'
-          % _nova_version(), flush=True)
-    return sandbox.NovaSandbox(
-        strip_nova=strip_nova,
-        progress=lambda msg: print('  ' + msg, flush=True))
-
-
-def _nova_version():
-    try:
-        return importlib.metadata.version('nova')
-    except importlib.metadata.PackageNotFoundError:
-        raise sandbox.NovaMissing(sandbox.NOVA_MISSING)
-
-
-def _table(rows, columns, limit):
-    """Print ``rows`` (dicts) as a table, at most ``limit`` of them."""
-    shown = rows if not limit else rows[:limit]
-    widths = [max([len(c)] + [len(str(r.get(c, ''))) for r in shown])
-              for c in columns]
-    print('  '.join('%-*s' % (w, c)
-                    for w, c in zip(widths, columns)).rstrip())
-    print('  '.join('-' * w for w in widths))
-    for row in shown:
-        print('  '.join('%-*s' % (w, row.get(c, ''))
-                        for w, c in zip(widths, columns)).rstrip())
-    if len(rows) > len(shown):
-        print('... %d more rows (--rows 0 shows all)'
-              % (len(rows) - len(shown)))
+def register(commands):
+    """Add ``drill`` and its options to the command line."""
+    p = commands.add_parser(
+        'drill', help='measure how fast a VM owner learns its host is down')
+    p.add_argument('--hosts', type=int, default=10,
+                   help='compute hosts (default 10)')
+    p.add_argument('--servers', type=int, default=100,
+                   help="servers of the owner's tenant, spread over the "
+                        'hosts (default 100)')
+    p.add_argument('--rounds', type=int, default=3,
+                   help='force-downs, alternating the 2.11 and 2.53 forms '
+                        '(default 3)')
+    p.add_argument('--budget', type=float, default=1.0,
+                   help='seconds allowed until the owner sees DOWN '
+                        '(default 1.0)')
+    p.add_argument('--rows', type=int, default=20,
+                   help='rows of each table to print, 0 for all')
+    p.add_argument('--workers', type=int, default=1,
+                   help='API worker processes (default 1: Nova in this '
+                        'process); 2 or more run Nova\'s API under uWSGI '
+                        '(the workers extra), sharing state through a '
+                        'memcached of their own when memcached is '
+                        'installed')
+    p.add_argument('--no-memcached', action='store_true',
+                   help='with --workers, leave memcached out: each worker '
+                        'keeps its own state, for comparison')
+    p.set_defaults(func=run)
 
 
 def _view(servers):
@@ -139,22 +128,22 @@ def _force_down(box, host, service_id, forced, form):
             'host': host, 'binary': 'nova-compute', 'forced_down': forced}
     else:
         path, body = '/os-services/%s' % service_id, {'forced_down': forced}
-    result = box.request('PUT', path, ADMIN_PROJECT, user_id=INSPECTOR,
+    result = box.request('PUT', path, common.ADMIN_PROJECT, user_id=INSPECTOR,
                          roles=sandbox.ADMIN_ROLES, version=form, body=body)
     if result.status != 200:
         raise RuntimeError('force-down failed: %r' % result)
 
 
-def drill(args):
+def run(args):
     """The Doctor scenario: one force-down, every VM on the host told."""
     if args.hosts < 1 or args.servers < 1 or args.rounds < 1:
         raise SystemExit('--hosts, --servers and --rounds must be positive')
     if args.workers > 1:
         return drill_workers(args)
-    with _sandbox(strip_nova=True) as box:
-        box.set_policy(OWNER_RULE)
+    with common.start_sandbox(strip_nova=True) as box:
+        box.set_policy(common.OWNER_RULE)
         hosts, services, host_of = _fleet(box, args)
-        print('Policy: %s' % OWNER_RULE)
+        print('Policy: %s' % common.OWNER_RULE)
         print("Nova's own host_status is removed behind the filter: every "
               'value below is computed by the filter.\n')
 
@@ -205,13 +194,14 @@ def _round(box, owner, host_of, host, service_id, form, number, args):
              to_down * 1000), flush=True)
     if number == 1:
         print("\nThe owner's view (%s, GET /servers/detail, 2.16):" % OWNER)
-        _table(_view(seen[1]), ('name', 'status', 'host_status'), args.rows)
+        common.table(_view(seen[1]), ('name', 'status', 'host_status'),
+                     args.rows)
         admin = box.request('GET', '/servers/detail?all_tenants=1',
-                            ADMIN_PROJECT, user_id=INSPECTOR,
+                            common.ADMIN_PROJECT, user_id=INSPECTOR,
                             roles=sandbox.ADMIN_ROLES, version='2.16')
         print("\nThe admin's view (all tenants):")
-        _table(_view(admin.json['servers']),
-               ('name', 'status', 'host', 'host_status'), args.rows)
+        common.table(_view(admin.json['servers']),
+                     ('name', 'status', 'host', 'host_status'), args.rows)
         print()
     sent = time.monotonic()
     _force_down(box, host, service_id, False, form)
@@ -281,9 +271,10 @@ def drill_workers(args):
         except workers.Missing as exc:
             print('%s: the workers share nothing, and the figures below are '
                   "each worker's own." % exc)
-    with _sandbox(strip_nova=True) as box:
+    with common.start_sandbox(strip_nova=True) as box:
         hosts, services, host_of = _fleet(box, args)
-        config = box.config_dir(os.path.join(box.path, 'uwsgi'), OWNER_RULE,
+        config = box.config_dir(os.path.join(box.path, 'uwsgi'),
+                                common.OWNER_RULE,
                                 memcached and memcached.servers)
         uwsgi = workers.Uwsgi(config, args.workers, uwsgi_binary)
         try:
@@ -307,7 +298,7 @@ def _drill_workers(box, uwsgi, hosts, services, host_of, args, shared):
     apis = [_Worker(box, port) for port in uwsgi.ports]
     owners = [_Owner(api, 'owner-via-worker-%d' % number)
               for number, api in enumerate(apis, 1)]
-    print('Policy: %s' % OWNER_RULE)
+    print('Policy: %s' % common.OWNER_RULE)
     print('The inspector forces a host down through worker 1; the owner '
           'polls GET /servers/detail (2.16) through every worker. Nova\'s '
           'own host_status is removed behind the filter.\n', flush=True)
@@ -418,7 +409,7 @@ def _workers_summary(rounds, owners, args, shared):
         worst = max(worst, max(f[0] for f in down))
         one_truth.append(row['stale listings'] == row['flip-backs'] ==
                          row['errors'] == '0')
-    _table(rows, list(rows[0]), 0)
+    common.table(rows, list(rows[0]), 0)
     merged = sum(r[value][1] for r in rounds for value in ('DOWN', 'UP'))
     print('Through every worker in turn, as behind a load balancer: %d '
           'flip-backs' % merged)
@@ -437,153 +428,3 @@ def _workers_summary(rounds, owners, args, shared):
     else:
         print('FAIL: see the figures above.')
     return 1
-
-
-DEMO_HOSTS = (
-    ('compute-up', 'up'),
-    ('compute-stale', 'stale'),
-    ('compute-maintenance', 'disabled'),
-    ('compute-down', 'forced_down'),
-    ('compute-down-maintenance', 'forced_down_disabled'),
-)
-DEMO_PROJECT = 'demo'
-DEMO_USER = 'demo-user'
-
-
-def serve(args):
-    """The sandbox on a loopback port, with a fleet in every state."""
-    with _sandbox(strip_nova=not args.keep_nova_host_status) as box:
-        box.set_policy(OWNER_RULE)
-        servers = []
-        for host, state in DEMO_HOSTS:
-            box.create_host(host, state)
-            servers.append((box.create_server(
-                DEMO_PROJECT, DEMO_USER, host, name='vm-on-' + host), host))
-        servers.append((box.create_server(
-            DEMO_PROJECT, DEMO_USER, None, name='vm-unscheduled'), None))
-        owner = box.headers(DEMO_PROJECT, DEMO_USER)
-        admin = box.headers(ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
-        tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
-        url = box.serve(args.port, tokens)
-        beat = threading.Thread(target=_heartbeats, args=(box,),
-                                name='heartbeats', daemon=True)
-        beat.start()
-        _examples(url, servers, owner)
-        # Stopped by a service manager, clean up as for Ctrl-C.
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print('\nStopping.')
-    return 0
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt()
-
-
-def _caller(headers):
-    return {k: v for k, v in headers.items()
-            if k in ('X-User-Id', 'X-Project-Id', 'X-Roles')}
-
-
-def _heartbeats(box):
-    """Keep the live demo hosts up, as their nova-compute would."""
-    while True:
-        time.sleep(60)
-        for host, state in DEMO_HOSTS:
-            if state != 'stale':
-                box.set_heartbeat(host, 0)
-
-
-def _examples(url, servers, owner):
-    first = servers[0][0]
-    print('\nNova compute API with the host_status filter: %s' % url)
-    print('Policy: %s\n' % OWNER_RULE)
-    print('Servers of project %s (user %s):' % (DEMO_PROJECT, DEMO_USER))
-    for server_id, host in servers:
-        print('  %s  on %s' % (server_id, host or '(no host)'))
-    owner = dict(_caller(owner), **{'X-Auth-Token': 'owner'})
-    heads = ' '.join("-H '%s: %s'" % item for item in owner.items())
-    print('\ncurl, as the owner:')
-    print("  curl -s %s -H 'OpenStack-API-Version: compute 2.16' "
-          '%s/servers/detail' % (heads, url))
-    print('\ncurl, as the admin, forcing a host down:')
-    print("  curl -s -X PUT -H 'X-Auth-Token: admin' "
-          "-H 'Content-Type: application/json' "
-          "-H 'OpenStack-API-Version: compute 2.11' -d '{\"host\": "
-          "\"compute-up\", \"binary\": \"nova-compute\", \"forced_down\": "
-          "true}' %s/os-services/force-down" % url)
-    print("  (the tokens 'owner' and 'admin' stand for these callers, so "
-          'the other X-* headers may be left out)')
-    print('\npython-novaclient:')
-    print('  python -c "from keystoneauth1 import noauth, session; '
-          'from novaclient import client; '
-          "s = session.Session(auth=noauth.NoAuth(endpoint='%s'), "
-          'additional_headers=%r); '
-          "print(client.Client('2.16', session=s).servers.get('%s')"
-          '.host_status)"' % (url, owner, first))
-    print('\nopenstack CLI:')
-    print('  openstack --os-auth-type admin_token --os-token owner '
-          '--os-endpoint %s --os-compute-api-version 2.16 '
-          'server show %s -c name -c host_status' % (url, first))
-    print('  openstack --os-auth-type admin_token --os-token admin '
-          '--os-endpoint %s --os-compute-api-version 2.16 '
-          'server show %s -c name -c host_status' % (url, first))
-    print('  openstack --os-auth-type admin_token --os-token admin '
-          '--os-endpoint %s --os-compute-api-version 2.11 '
-          'compute service set --down compute-up nova-compute' % url)
-    print('\nCtrl-C stops.', flush=True)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog='nova-hoststatus',
-        description='Run the host_status filter in front of real Nova on '
-                    'this machine (needs the nova extra).')
-    commands = parser.add_subparsers(dest='command', required=True)
-    p = commands.add_parser(
-        'drill', help='measure how fast a VM owner learns its host is down')
-    p.add_argument('--hosts', type=int, default=10,
-                   help='compute hosts (default 10)')
-    p.add_argument('--servers', type=int, default=100,
-                   help="servers of the owner's tenant, spread over the "
-                        'hosts (default 100)')
-    p.add_argument('--rounds', type=int, default=3,
-                   help='force-downs, alternating the 2.11 and 2.53 forms '
-                        '(default 3)')
-    p.add_argument('--budget', type=float, default=1.0,
-                   help='seconds allowed until the owner sees DOWN '
-                        '(default 1.0)')
-    p.add_argument('--rows', type=int, default=20,
-                   help='rows of each table to print, 0 for all')
-    p.add_argument('--workers', type=int, default=1,
-                   help='API worker processes (default 1: Nova in this '
-                        'process); 2 or more run Nova\'s API under uWSGI '
-                        '(the workers extra), sharing state through a '
-                        'memcached of their own when memcached is '
-                        'installed')
-    p.add_argument('--no-memcached', action='store_true',
-                   help='with --workers, leave memcached out: each worker '
-                        'keeps its own state, for comparison')
-    p.set_defaults(func=drill)
-    p = commands.add_parser(
-        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
-    p.add_argument('--port', type=int, default=8774,
-                   help='port on 127.0.0.1 (default 8774)')
-    p.add_argument('--keep-nova-host-status', action='store_true',
-                   help="leave Nova's own host_status in responses, as in "
-                        'a real deployment (by default the filter computes '
-                        'every value shown)')
-    p.set_defaults(func=serve)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (sandbox.NovaMissing, workers.Missing) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-
-
-if __name__ == '__main__':
-    sys.exit(main())

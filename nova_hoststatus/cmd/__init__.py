@@ -1,0 +1,49 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova-hoststatus``: the filter in front of real Nova, on this machine.
+
+``drill`` runs the OPNFV Doctor fault scenario and measures how long a VM
+owner takes to learn that its host is down, in this process or, with
+``--workers N``, across the worker processes of Nova's API under uWSGI;
+``serve`` puts the same sandbox on a loopback port for curl, novaclient and
+the openstack CLI.  Both need the ``nova`` extra; ``--workers`` also needs
+the ``workers`` extra, and uses memcached where it is installed.
+"""
+
+import argparse
+import sys
+
+from nova_hoststatus.cmd import drill
+from nova_hoststatus.cmd import serve
+from nova_hoststatus import sandbox
+from nova_hoststatus import workers
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='nova-hoststatus',
+        description='Run the host_status filter in front of real Nova on '
+                    'this machine (needs the nova extra).')
+    commands = parser.add_subparsers(dest='command', required=True)
+    drill.register(commands)
+    serve.register(commands)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (sandbox.NovaMissing, workers.Missing) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

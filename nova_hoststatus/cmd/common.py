@@ -1,0 +1,52 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the commands share: the sandbox they start, its callers, tables."""
+
+import importlib.metadata
+
+from nova_hoststatus import sandbox
+
+OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
+ADMIN_PROJECT = 'admin'
+
+
+def start_sandbox(strip_nova):
+    """A sandbox that starts, with progress lines, when entered."""
+    print('Starting Nova %s in this process (about 15 s) ...'
+          % nova_version(), flush=True)
+    return sandbox.NovaSandbox(
+        strip_nova=strip_nova,
+        progress=lambda msg: print('  ' + msg, flush=True))
+
+
+def nova_version():
+    try:
+        return importlib.metadata.version('nova')
+    except importlib.metadata.PackageNotFoundError:
+        raise sandbox.NovaMissing(sandbox.NOVA_MISSING)
+
+
+def table(rows, columns, limit):
+    """Print ``rows`` (dicts) as a table, at most ``limit`` of them."""
+    shown = rows if not limit else rows[:limit]
+    widths = [max([len(c)] + [len(str(r.get(c, ''))) for r in shown])
+              for c in columns]
+    print('  '.join('%-*s' % (w, c)
+                    for w, c in zip(widths, columns)).rstrip())
+    print('  '.join('-' * w for w in widths))
+    for row in shown:
+        print('  '.join('%-*s' % (w, row.get(c, ''))
+                        for w, c in zip(widths, columns)).rstrip())
+    if len(rows) > len(shown):
+        print('... %d more rows (--rows 0 shows all)'
+              % (len(rows) - len(shown)))

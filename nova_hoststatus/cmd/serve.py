@@ -1,0 +1,136 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova-hoststatus serve``: the sandbox on a loopback port, to try by hand.
+
+A fleet with a host in every state, the owner rule set, and ready-made
+commands for curl, novaclient and the openstack CLI.
+"""
+
+import signal
+import threading
+import time
+
+from nova_hoststatus.cmd import common
+from nova_hoststatus import sandbox
+
+
+def register(commands):
+    """Add ``serve`` and its options to the command line."""
+    p = commands.add_parser(
+        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
+    p.add_argument('--port', type=int, default=8774,
+                   help='port on 127.0.0.1 (default 8774)')
+    p.add_argument('--keep-nova-host-status', action='store_true',
+                   help="leave Nova's own host_status in responses, as in "
+                        'a real deployment (by default the filter computes '
+                        'every value shown)')
+    p.set_defaults(func=run)
+
+
+DEMO_HOSTS = (
+    ('compute-up', 'up'),
+    ('compute-stale', 'stale'),
+    ('compute-maintenance', 'disabled'),
+    ('compute-down', 'forced_down'),
+    ('compute-down-maintenance', 'forced_down_disabled'),
+)
+DEMO_PROJECT = 'demo'
+DEMO_USER = 'demo-user'
+
+
+def run(args):
+    """The sandbox on a loopback port, with a fleet in every state."""
+    strip_nova = not args.keep_nova_host_status
+    with common.start_sandbox(strip_nova=strip_nova) as box:
+        box.set_policy(common.OWNER_RULE)
+        servers = []
+        for host, state in DEMO_HOSTS:
+            box.create_host(host, state)
+            servers.append((box.create_server(
+                DEMO_PROJECT, DEMO_USER, host, name='vm-on-' + host), host))
+        servers.append((box.create_server(
+            DEMO_PROJECT, DEMO_USER, None, name='vm-unscheduled'), None))
+        owner = box.headers(DEMO_PROJECT, DEMO_USER)
+        admin = box.headers(common.ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
+        tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
+        url = box.serve(args.port, tokens)
+        beat = threading.Thread(target=_heartbeats, args=(box,),
+                                name='heartbeats', daemon=True)
+        beat.start()
+        _examples(url, servers, owner)
+        # Stopped by a service manager, clean up as for Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print('\nStopping.')
+    return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def _caller(headers):
+    return {k: v for k, v in headers.items()
+            if k in ('X-User-Id', 'X-Project-Id', 'X-Roles')}
+
+
+def _heartbeats(box):
+    """Keep the live demo hosts up, as their nova-compute would."""
+    while True:
+        time.sleep(60)
+        for host, state in DEMO_HOSTS:
+            if state != 'stale':
+                box.set_heartbeat(host, 0)
+
+
+def _examples(url, servers, owner):
+    first = servers[0][0]
+    print('\nNova compute API with the host_status filter: %s' % url)
+    print('Policy: %s\n' % common.OWNER_RULE)
+    print('Servers of project %s (user %s):' % (DEMO_PROJECT, DEMO_USER))
+    for server_id, host in servers:
+        print('  %s  on %s' % (server_id, host or '(no host)'))
+    owner = dict(_caller(owner), **{'X-Auth-Token': 'owner'})
+    heads = ' '.join("-H '%s: %s'" % item for item in owner.items())
+    print('\ncurl, as the owner:')
+    print("  curl -s %s -H 'OpenStack-API-Version: compute 2.16' "
+          '%s/servers/detail' % (heads, url))
+    print('\ncurl, as the admin, forcing a host down:')
+    print("  curl -s -X PUT -H 'X-Auth-Token: admin' "
+          "-H 'Content-Type: application/json' "
+          "-H 'OpenStack-API-Version: compute 2.11' -d '{\"host\": "
+          "\"compute-up\", \"binary\": \"nova-compute\", \"forced_down\": "
+          "true}' %s/os-services/force-down" % url)
+    print("  (the tokens 'owner' and 'admin' stand for these callers, so "
+          'the other X-* headers may be left out)')
+    print('\npython-novaclient:')
+    print('  python -c "from keystoneauth1 import noauth, session; '
+          'from novaclient import client; '
+          "s = session.Session(auth=noauth.NoAuth(endpoint='%s'), "
+          'additional_headers=%r); '
+          "print(client.Client('2.16', session=s).servers.get('%s')"
+          '.host_status)"' % (url, owner, first))
+    print('\nopenstack CLI:')
+    print('  openstack --os-auth-type admin_token --os-token owner '
+          '--os-endpoint %s --os-compute-api-version 2.16 '
+          'server show %s -c name -c host_status' % (url, first))
+    print('  openstack --os-auth-type admin_token --os-token admin '
+          '--os-endpoint %s --os-compute-api-version 2.16 '
+          'server show %s -c name -c host_status' % (url, first))
+    print('  openstack --os-auth-type admin_token --os-token admin '
+          '--os-endpoint %s --os-compute-api-version 2.11 '
+          'compute service set --down compute-up nova-compute' % url)
+    print('\nCtrl-C stops.', flush=True)
