@@ -17,7 +17,7 @@ enforce_new_defaults`` settings are each written once with a ``nova.conf``
 naming them.  For every caller and server the filter decides as it does for
 ``GET /servers/{id}`` (``Enforcer.credentials``, ``decide``,
 ``server_target``), and Nova decides in its own server view, run by
-:mod:`tests.functional.nova_policy_oracle` in a child process that reads the
+:mod:`nova_hoststatus.nova_oracle` in a child process that reads the
 same two files.  The child keeps Nova's process-wide policy state
 (``nova.conf.CONF``, ``nova.policy._ENFORCER``) away from the shared sandbox
 of this process, which these tests do not use at all.
@@ -56,9 +56,9 @@ from oslo_context import context as oslo_context
 import testtools
 import yaml
 
+from nova_hoststatus import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
-from tests.functional import nova_policy_oracle
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE', '1'))
 
@@ -195,7 +195,7 @@ class PolicyParityTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.oracle = nova_policy_oracle.shared()
+        self.oracle = nova_oracle.shared()
         self.tmp = self.useFixture(fixtures.TempDir()).path
         # oslo.policy warns of every deprecated rule a file overrides and
         # logs every undefined rule a file names: kept out of the output.
@@ -229,12 +229,14 @@ class PolicyParityTest(testtools.TestCase):
         """Every caller on every server, filter against Nova; the rows."""
         config_file, policy_file = self.write_config(
             rules, fmt, enforce_new_defaults)
-        nova = self.oracle.ask(config_file, callers, SERVERS)['results']
+        nova = self.oracle.ask(['--config-file', config_file], callers,
+                               SERVERS)['results']
         with_ours = dict(FILTER_DEFAULTS, **rules)
         expected = nova
         if with_ours != rules:
             expected = self.oracle.ask(
-                self.write_config(with_ours, fmt, enforce_new_defaults)[0],
+                ['--config-file', self.write_config(
+                    with_ours, fmt, enforce_new_defaults)[0]],
                 callers, SERVERS)['results']
         conf = cfg.ConfigOpts()
         conf(['--config-file', config_file], default_config_files=[])

@@ -12,37 +12,38 @@
 
 """Nova's own host_status policy decision, asked in a child process.
 
-The child imports Nova, loads ``nova.conf.CONF`` from the configuration file
-of each batch (its ``[oslo_policy]`` names the policy file) with a fresh
-policy enforcer, and lets Nova's server view decide, exactly as a
-``GET /servers/{id}`` does: a ``nova.context.RequestContext`` (which decides
-``is_admin`` through ``nova.policy`` when it is built) and an
+``nova-hoststatus check`` puts its matrix of callers to it, and the policy
+parity suite every case it generates.  The child imports Nova, loads
+``nova.conf.CONF`` from the configuration of each batch (the arguments
+nova-api would get, ``--config-file`` and ``--config-dir``) with a fresh
+policy enforcer, on the batch's policy file if it names one and otherwise
+on the one ``[oslo_policy]`` names, and lets Nova's server view decide,
+exactly as a ``GET /servers/{id}`` does: a ``nova.context.RequestContext``
+(which decides ``is_admin`` through ``nova.policy`` when it is built) and an
 ``nova.objects.Instance`` go to ``ViewBuilder._get_host_status_unknown_only``.
 
 Nova keeps its policy state in process-wide globals (``CONF``,
-``nova.policy._ENFORCER``) that the functional sandbox of the test process
-uses too; changing them from a test would leak into the tests that run
-after it.  The child owns its own copies, so the test process is never
-touched; it also keeps ``nova.context``, which loads eventlet, out of the
-test process, where Nova refuses to load after eventlet.  One child serves
-every batch of a test process (importing Nova costs seconds, a batch
-milliseconds) and ends with it.
+``nova.policy._ENFORCER``) that a Nova loaded in the asking process (the
+functional sandbox) uses too; changing them would leak into everything that
+runs after.  The child owns its own copies, so the asking process is never
+touched; it also keeps ``nova.context``, which loads eventlet, out of that
+process, where Nova refuses to load after eventlet.  One child serves every
+batch of a process (importing Nova costs seconds, a batch milliseconds) and
+ends with it.
 
-Protocol: one JSON object per line each way.  A batch names a Nova
-configuration file, callers ``[user_id, project_id, roles]`` and
-servers ``[project_id, user_id]``; the answer gives, per caller, Nova's
-``is_admin`` and per server ``all``, ``unknown-only`` or ``none``.
+Protocol: one JSON object per line each way.  A batch names Nova's
+configuration arguments, optionally a policy file, callers
+``[user_id, project_id, roles]`` and servers ``[project_id, user_id]``; the
+answer gives, per caller, Nova's ``is_admin`` and per server ``all``,
+``unknown-only`` or ``none``.
 """
 
 import atexit
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import traceback
-
-_TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 # What the view's answer means, in the filter's Visibility values.
 _SEEN = {False: 'all', True: 'unknown-only', None: 'none'}
@@ -58,14 +59,18 @@ class NovaOracle(object):
     def __init__(self):
         self._log = tempfile.TemporaryFile(mode='w+')
         self._proc = subprocess.Popen(
-            [sys.executable, '-m', __name__], cwd=_TOP,
+            [sys.executable, '-m', __name__],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             text=True)
 
-    def ask(self, config_file, callers, servers):
-        """Nova's answer for every caller and server under one config."""
-        batch = {'config_file': config_file, 'callers': callers,
-                 'servers': servers}
+    def ask(self, config_args, callers, servers, policy_file=None):
+        """Nova's answer for every caller and server under one config.
+
+        ``config_args`` are nova-api's (``['--config-file', path]``);
+        ``policy_file`` replaces the one its ``[oslo_policy]`` names.
+        """
+        batch = {'config_args': config_args, 'policy_file': policy_file,
+                 'callers': callers, 'servers': servers}
         try:
             self._proc.stdin.write(json.dumps(batch) + '\n')
             self._proc.stdin.flush()
@@ -100,7 +105,7 @@ _SHARED = None
 
 
 def shared():
-    """The test process's oracle, started on first use, ended at exit."""
+    """The process's oracle, started on first use, ended at exit."""
     global _SHARED
     if _SHARED is None:
         _SHARED = NovaOracle()
@@ -121,9 +126,10 @@ def _serve(requests, replies):
     for line in requests:
         batch = json.loads(line)
         try:
-            conf(['--config-file', batch['config_file']], project='nova',
+            conf(batch['config_args'], project='nova',
                  default_config_files=[])
             nova_policy.reset()
+            nova_policy.init(policy_file=batch['policy_file'])
             results = []
             for user_id, project_id, roles in batch['callers']:
                 context = nova_context.RequestContext(
