@@ -91,6 +91,29 @@ class Enforcer(object):
         self._enforcer.suppress_default_change_warnings = True
         self._enforcer.register_defaults(registered_defaults())
 
+    def rules(self):
+        """The rules in force, ``{name: check string}``: the file's over
+        the defaults, as oslo.policy parsed them.
+
+        Raises ValueError (or another error of the parser) when the policy
+        file does not parse.
+        """
+        self._enforcer.load_rules()
+        return {name: str(check)
+                for name, check in self._enforcer.rules.items()}
+
+    def file_rules(self):
+        """The rules the policy file sets, as written there."""
+        self._enforcer.load_rules()
+        return {name: rule.check_str
+                for name, rule in self._enforcer.file_rules.items()}
+
+    @property
+    def policy_path(self):
+        """The policy file read, or None when there is none."""
+        self._enforcer.load_rules()
+        return self._enforcer.policy_path
+
     def check(self, rule, target, credentials):
         try:
             return self._enforcer.enforce(rule, target, credentials)

@@ -193,14 +193,20 @@ class ServiceDirectory(object):
             self._store.invalidate()
 
 
-def _elevated(context):
-    """An administrator's copy of the caller's context, for the lookup."""
+def elevated(context):
+    """An administrator's copy of the caller's context, for the lookup.
+
+    Nova's own context elevates itself; any other gets the ``admin`` role
+    and ``is_admin`` added, as Nova's ``elevated()`` adds them.
+    """
     if hasattr(context, 'elevated'):
         return context.elevated()
-    elevated = copy.copy(context)
-    elevated.is_admin = True
-    elevated.roles = list(context.roles) + ['admin']
-    return elevated
+    admin = copy.copy(context)
+    admin.is_admin = True
+    admin.roles = list(context.roles)
+    if 'admin' not in admin.roles:
+        admin.roles.append('admin')
+    return admin
 
 
 def internal_loader(application, environ, context, clock=time.time):
@@ -214,7 +220,7 @@ def internal_loader(application, environ, context, clock=time.time):
             '/os-services?binary=nova-compute',
             environ={'SCRIPT_NAME': environ.get('SCRIPT_NAME', ''),
                      'HTTP_HOST': environ.get('HTTP_HOST', 'localhost'),
-                     'nova.context': _elevated(context)},
+                     'nova.context': elevated(context)},
             headers={'Accept': 'application/json',
                      microversion.HEADER: 'compute latest'})
         try:
