@@ -17,12 +17,16 @@ owner takes to learn that its host is down, in this process or, with
 ``--workers N``, across the worker processes of Nova's API under uWSGI;
 ``serve`` puts the same sandbox on a loopback port for curl, novaclient and
 the openstack CLI.  Both need the ``nova`` extra; ``--workers`` also needs
-the ``workers`` extra, and uses memcached where it is installed.
+the ``workers`` extra, and uses memcached where it is installed.  ``check``
+reads a deployment (nova.conf, api-paste.ini, the policy file) and tells
+whether the filter works there; it needs no extra, and compares with Nova's
+own decisions where Nova is installed.
 """
 
 import argparse
 import sys
 
+from nova_hoststatus.cmd import check
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
 from nova_hoststatus import sandbox
@@ -32,9 +36,11 @@ from nova_hoststatus import workers
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='nova-hoststatus',
-        description='Run the host_status filter in front of real Nova on '
-                    'this machine (needs the nova extra).')
+        description='Check a deployment of the host_status filter, or run '
+                    'it in front of real Nova on this machine (drill and '
+                    'serve need the nova extra).')
     commands = parser.add_subparsers(dest='command', required=True)
+    check.register(commands)
     drill.register(commands)
     serve.register(commands)
     args = parser.parse_args(argv)

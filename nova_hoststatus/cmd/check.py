@@ -1,0 +1,524 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova-hoststatus check``: is the filter deployed so that it works?
+
+The deployment is read as nova-api reads it: the configuration files
+(``--config-file``, ``--config-dir``; ``/etc/nova/nova.conf`` by default),
+then the paste file ``[wsgi] api_paste_config`` names (a relative name is
+looked for next to the configuration files, then in Nova's usual
+directories) and the policy file of ``[oslo_policy] policy_file``, each of
+which an option may replace.  Options nova.conf sets that nothing here
+knows are ignored, as oslo.config ignores them; the configuration is read
+into a ConfigOpts of its own, never the process's global one.  The checks
+themselves are in :mod:`nova_hoststatus.checks`; Nova's own decisions come
+from :mod:`nova_hoststatus.nova_oracle`, in a child process, where Nova is
+importable.  With ``--endpoint`` a server is also shown through the running
+API at 2.15 and 2.16.
+
+Exit status: 0 when no check fails (warnings allowed), 1 when one does, 2
+when the deployment cannot be read.
+
+oslo.upgradecheck gives the rows their codes and results and the table its
+layout (``nova-status upgrade check``'s), but its ``UpgradeCommands`` does
+not run the checks: it takes its options from oslo.config's command line on
+the global configuration, where this command reads nova.conf into a private
+one beside its own options; it exits 1 on a warning, where a deployment
+with warnings passes here and 2 is kept for one that cannot be read; and
+its rows and JSON have no place for the fix.
+"""
+
+import argparse
+import configparser
+import contextlib
+import json
+import logging
+import os
+import socket
+import sys
+import tempfile
+import textwrap
+import urllib.error
+import urllib.request
+
+from oslo_cache import core as cache
+from oslo_config import cfg
+from oslo_context import context as oslo_context
+from oslo_policy import opts as policy_opts
+
+from nova_hoststatus import checks
+from nova_hoststatus import conf
+from nova_hoststatus import nova_oracle
+from nova_hoststatus import policies
+from nova_hoststatus import policy
+
+DEFAULT_CONFIG = '/etc/nova/nova.conf'
+TITLE = 'nova-hoststatus check'
+WIDTH = 78
+HTTP_TIMEOUT = 10
+MEMCACHED_PORT = 11211
+MEMCACHED_TIMEOUT = 1.0
+# The microversions a server is shown at: the last without host_status,
+# the first with it.
+LIVE_VERSIONS = ('2.15', '2.16')
+
+
+class Unreadable(Exception):
+    """The deployment cannot be read."""
+
+
+def register(commands):
+    """Add ``check`` and its options to the command line."""
+    p = commands.add_parser(
+        'check', help='check a deployment of the filter',
+        description='Check that the filter is deployed so that it works: '
+                    'its place in the pipeline, the policy rules, who sees '
+                    'host_status, its internal lookup, timing and [cache]. '
+                    'Exit status 0 when no check fails, 1 when one does, '
+                    '2 when the deployment cannot be read.')
+    p.add_argument('--config-file', action='append', default=[],
+                   metavar='PATH',
+                   help="a configuration file of nova-api (repeatable; "
+                        "default %s)" % DEFAULT_CONFIG)
+    p.add_argument('--config-dir', action='append', default=[],
+                   metavar='DIR',
+                   help='a directory of *.conf files of nova-api '
+                        '(repeatable)')
+    p.add_argument('--api-paste-config', metavar='PATH',
+                   help='the paste file, instead of the one '
+                        '[wsgi] api_paste_config names')
+    p.add_argument('--policy-file', metavar='PATH',
+                   help='the policy file, instead of the one '
+                        '[oslo_policy] policy_file names')
+    p.add_argument('--role', action='append', default=[], dest='roles',
+                   metavar='ROLE',
+                   help="also show a caller with only this role in the "
+                        "server's project (repeatable)")
+    p.add_argument('--format', choices=('table', 'json'), default='table',
+                   help='a table (default), or a JSON list of '
+                        '{check, result, details, fix}')
+    live = p.add_argument_group(
+        'the running API', 'Show a server at 2.15 and 2.16 through the API.')
+    live.add_argument('--endpoint', metavar='URL',
+                      help='the compute API, e.g. '
+                           'http://controller:8774/v2.1')
+    live.add_argument('--token', help='sent as X-Auth-Token')
+    live.add_argument('--server', metavar='ID',
+                      help='the server to show (default: the first the '
+                           'token lists)')
+    live.add_argument('--header', action='append', default=[],
+                      type=_header, metavar='NAME:VALUE',
+                      help='another request header (repeatable)')
+    live.add_argument('--token-roles', metavar='ROLES',
+                      help="the token's roles, comma-separated, so that "
+                           'whether host_status should show is judged '
+                           '(default: from an X-Roles header)')
+    live.add_argument('--token-project', metavar='ID',
+                      help="the token's project (default: from an "
+                           'X-Project-Id header)')
+    p.set_defaults(func=run)
+
+
+def _header(text):
+    name, colon, value = text.partition(':')
+    if not colon or not name.strip():
+        raise argparse.ArgumentTypeError('expected NAME:VALUE, got %r'
+                                         % text)
+    return name.strip(), value.strip()
+
+
+def run(args):
+    """Check the deployment; print the rows; the exit status."""
+    try:
+        deployment = Deployment.read(args)
+    except Unreadable as exc:
+        print('%s: cannot read the deployment: %s' % (TITLE, exc),
+              file=sys.stderr)
+        return 2
+    with _quiet_policy_log():
+        results = deployment.check(args.roles)
+        if args.endpoint:
+            results.append(deployment.check_live(args))
+    if args.format == 'json':
+        print(json.dumps([result.as_dict() for result in results],
+                         indent=2))
+    else:
+        print(render(results))
+    return 1 if any(result.code == checks.Code.FAILURE
+                    for result in results) else 0
+
+
+@contextlib.contextmanager
+def _quiet_policy_log():
+    """oslo.policy logs what the policy row reports; once is enough."""
+    logger = logging.getLogger('oslo_policy')
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _register(config):
+    """The options of nova.conf that the checks read."""
+    config.register_opt(cfg.StrOpt('api_paste_config',
+                                   default='api-paste.ini',
+                                   deprecated_group='DEFAULT'),
+                        group='wsgi')
+    config.register_opts([
+        cfg.IntOpt('service_down_time', default=conf.NOVA_SERVICE_DOWN_TIME),
+        cfg.IntOpt('report_interval', default=10),
+    ])
+    for group, opts in policy_opts.list_opts() + conf.list_opts():
+        config.register_opts(opts, group=group)
+    cache.configure(config)
+
+
+def _config_args(args):
+    config_args = []
+    for path in args.config_file:
+        config_args += ['--config-file', os.path.abspath(path)]
+    for path in args.config_dir:
+        config_args += ['--config-dir', os.path.abspath(path)]
+    return config_args or ['--config-file', DEFAULT_CONFIG]
+
+
+def _paste_path(config, override):
+    """The paste file nova-api loads, as Nova's loader finds it."""
+    if override:
+        return os.path.abspath(override)
+    name = config.wsgi.api_paste_config
+    if os.path.isabs(name):
+        return name
+    path = config.find_file(name)
+    if path is None:
+        raise Unreadable('[wsgi] api_paste_config = %s: no such file next '
+                         'to the configuration files or in ~/.nova, ~, '
+                         '/etc/nova, /etc' % name)
+    return path
+
+
+class Deployment(object):
+    """What the files of one nova-api say, read once."""
+
+    def __init__(self, config, config_args, paste_path, paste, settings,
+                 policy_override):
+        self.config = config
+        self.config_args = config_args
+        self.paste_path = paste_path
+        self.paste = paste
+        self.settings = settings
+        self.policy_override = policy_override
+        self.filter_enforcer = policy.Enforcer(config, settings.policy_file)
+        self.nova_enforcer = policy.Enforcer(config)
+        self.nova_known = any(rule.name == checks.SERVICES_LIST
+                              for rule in policy.registered_defaults())
+
+    @classmethod
+    def read(cls, args):
+        """Read the deployment ``args`` name; raises Unreadable."""
+        config = cfg.ConfigOpts()
+        _register(config)
+        config_args = _config_args(args)
+        try:
+            config(config_args, project='nova', default_config_files=[])
+        except cfg.Error as exc:
+            raise Unreadable(exc)
+        policy_override = None
+        if args.policy_file:
+            policy_override = os.path.abspath(args.policy_file)
+            config.set_override('policy_file', policy_override,
+                                group='oslo_policy')
+        paste_path = _paste_path(config, args.api_paste_config)
+        try:
+            with open(paste_path) as f:
+                paste = checks.PasteConfig(f.read())
+        except OSError as exc:
+            raise Unreadable(exc)
+        except configparser.Error as exc:
+            raise Unreadable('%s does not parse: %s' % (paste_path, exc))
+        section = paste.in_use()
+        local_conf = paste.local_conf(section) if section else {}
+        try:
+            settings = conf.Settings(dict(
+                local_conf, **{conf.CONFIG_OBJECT: config}))
+        except ValueError:
+            # The pipeline row reports it; the rest goes on with nova.conf.
+            settings = conf.Settings({conf.CONFIG_OBJECT: config})
+        deployment = cls(config, config_args, paste_path, paste, settings,
+                         policy_override)
+        try:
+            deployment.values()
+        except ValueError as exc:
+            raise Unreadable(exc)
+        return deployment
+
+    def values(self):
+        """The settings the checks read, each read once here so that a
+        value nova.conf cannot hold shows before any check runs."""
+        return {
+            'policy_file': self.settings.policy_file,
+            'service_down_time': self.settings.service_down_time,
+            'service_cache_time': self.settings.service_cache_time,
+            'nova_service_down_time': self.config.service_down_time,
+            'report_interval': self.config.report_interval,
+            'cache': dict(self.config.cache.items()),
+        }
+
+    def check(self, roles):
+        """Every check of the files, in order."""
+        results = [checks.check_pipeline(self.paste)]
+        try:
+            rules = self.filter_enforcer.rules()
+            file_rules = self.filter_enforcer.file_rules()
+            nova_rules = self.nova_enforcer.rules()
+            nova_file_rules = self.nova_enforcer.file_rules()
+        except (ValueError, AttributeError, TypeError, OSError) as exc:
+            results.append(checks.Result(
+                checks.POLICY, checks.Code.FAILURE,
+                'the policy file %s does not parse: %s'
+                % (self._policy_name(), exc),
+                'correct the policy file: JSON or YAML, one '
+                '"name": "check string" per rule'))
+            why = 'the policy file does not parse'
+            results += [checks.not_checked(name, why, 'fix the policy row')
+                        for name in (checks.WHO_SEES, checks.LOOKUP)]
+        else:
+            results.append(checks.check_policy(
+                rules, file_rules, self.filter_enforcer.policy_path,
+                self.nova_enforcer.policy_path, self.nova_known,
+                self.config.oslo_policy.policy_default_rule))
+            results += self._callers(roles, rules, nova_rules,
+                                     nova_file_rules)
+        values = self.values()
+        results.append(checks.check_timing(
+            values['service_down_time'], values['nova_service_down_time'],
+            values['service_cache_time'], values['report_interval']))
+        cache_conf = self.config.cache
+        results.append(checks.check_shared_state(
+            cache_conf.enabled, cache_conf.backend,
+            _memcache_servers(cache_conf), cache_conf.memcache_dead_retry,
+            probe_memcached))
+        return results
+
+    def _policy_name(self):
+        name = (self.settings.policy_file or
+                self.config.oslo_policy.policy_file)
+        return self.config.find_file(name) or name
+
+    def _callers(self, roles, rules, nova_rules, nova_file_rules):
+        """The rows of who sees host_status and of the internal lookup."""
+        roots = list(policies.HOST_STATUS_RULES) + [
+            policies.CONTEXT_IS_ADMIN]
+        if (checks.cycles(rules, roots) or
+                checks.cycles(nova_rules, roots + [checks.SERVICES_LIST])):
+            why = 'rules the decisions need refer to each other without end'
+            return [checks.not_checked(name, why, 'break the cycle')
+                    for name in (checks.WHO_SEES, checks.LOOKUP)]
+        callers = checks.usual_callers(roles)
+        ours = checks.visibility(self.filter_enforcer, callers)
+        nova, nova_own, error = None, None, None
+        if self.nova_known:
+            try:
+                nova, nova_own = self._nova_decisions(callers,
+                                                      nova_file_rules)
+            except nova_oracle.OracleError as exc:
+                error = str(exc).strip().splitlines()[-1]
+        same_file = (self.filter_enforcer.policy_path ==
+                     self.nova_enforcer.policy_path)
+        return [
+            checks.check_who_sees(callers, ours, nova, nova_own, same_file,
+                                  error),
+            checks.check_lookup(self.nova_enforcer.check, callers, ours,
+                                nova_rules.get(checks.SERVICES_LIST),
+                                self.nova_known),
+        ]
+
+    def _nova_decisions(self, callers, nova_file_rules):
+        """Nova's decision for each caller: with the filter's defaults for
+        the host_status rules, and with its own."""
+        asked = [[caller.user_id, caller.project_id, list(caller.roles)]
+                 for caller in callers]
+        servers = [[checks.SERVER_PROJECT, checks.SERVER_USER]]
+        oracle = nova_oracle.shared()
+
+        def ask(policy_file):
+            answer = oracle.ask(self.config_args, asked, servers,
+                                policy_file)
+            return [result['seen'][0] for result in answer['results']]
+
+        own = ask(self.policy_override)
+        defaults = {rule.name: rule.check_str
+                    for rule in policy.registered_defaults()
+                    if rule.name in policies.HOST_STATUS_RULES}
+        with_ours = dict(defaults, **nova_file_rules)
+        if with_ours == nova_file_rules:
+            return own, own
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'policy.json')
+            with open(path, 'w') as f:
+                json.dump(with_ours, f)
+            return ask(path), own
+
+    def check_live(self, args):
+        """Show a server through the running API at 2.15 and 2.16."""
+        headers = {'Accept': 'application/json'}
+        if args.token:
+            headers['X-Auth-Token'] = args.token
+        headers.update(args.header)
+        endpoint = args.endpoint.rstrip('/')
+        server = args.server
+        if server is None:
+            code, _, body = _get(endpoint + '/servers?limit=1', headers)
+            if code != 200:
+                return checks.Result(checks.LIVE, checks.Code.FAILURE,
+                                     'GET /servers: %s' % body,
+                                     'check --endpoint and --token')
+            if not body.get('servers'):
+                return checks.not_checked(checks.LIVE,
+                                          'the token lists no server',
+                                          'name one with --server')
+            server = body['servers'][0]['id']
+        answers = []
+        for version in LIVE_VERSIONS:
+            code, answered, body = _get(
+                '%s/servers/%s' % (endpoint, server),
+                dict(headers, **{'OpenStack-API-Version':
+                                 'compute %s' % version}))
+            if code == 200:
+                body = body.get('server', {})
+            answers.append(checks.Answer(version, code, answered, body))
+        expected, caller = self._expected(args, headers, answers[-1])
+        return checks.check_live(answers, expected, caller)
+
+    def _expected(self, args, headers, answer):
+        """The filter's decision for the token's caller, if it is known."""
+        named = {name.lower(): value for name, value in headers.items()}
+        roles = args.token_roles or named.get('x-roles')
+        if not roles or answer.status != 200:
+            return None, None
+        project = args.token_project or named.get('x-project-id')
+        roles = [role.strip() for role in roles.split(',') if role.strip()]
+        context = oslo_context.RequestContext(
+            user_id=named.get('x-user-id'), project_id=project, roles=roles,
+            overwrite=False)
+        target = policy.server_target(answer.body)
+        seen = policy.decide(self.filter_enforcer.check,
+                             self.filter_enforcer.credentials(context),
+                             target)
+        return seen.value, 'roles %s, project %s (the server\'s: %s)' % (
+            ','.join(roles), project or 'not given', target['project_id'])
+
+
+def _memcache_servers(cache_conf):
+    """The memcached servers ``[cache]`` names; a ``url`` backend argument
+    wins, as in oslo.cache."""
+    for argument in cache_conf.backend_argument:
+        name, _, value = argument.partition(':')
+        if name == 'url':
+            return [server.strip() for server in value.split(',')]
+    return cache_conf.memcache_servers
+
+
+def _memcached_address(server):
+    """(family, address) of a python-memcached server string."""
+    if server.startswith('unix:'):
+        return socket.AF_UNIX, server[len('unix:'):]
+    for prefix in ('inet6:', 'inet:'):
+        if server.startswith(prefix):
+            server = server[len(prefix):]
+    if server.startswith('['):
+        host, _, port = server[1:].partition(']')
+        port = port.lstrip(':')
+    elif server.count(':') == 1:
+        host, _, port = server.partition(':')
+    else:
+        host, port = server, ''
+    return socket.AF_INET, (host, int(port or MEMCACHED_PORT))
+
+
+def probe_memcached(server, timeout=MEMCACHED_TIMEOUT):
+    """``(True, version)`` when memcached at ``server`` answers its
+    ``version`` command within ``timeout`` seconds, else ``(False, why)``.
+    """
+    try:
+        family, address = _memcached_address(server)
+        if family == socket.AF_UNIX:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(address)
+        else:
+            sock = socket.create_connection(address, timeout)
+        with sock:
+            sock.settimeout(timeout)
+            sock.sendall(b'version\r\n')
+            reply = b''
+            while not reply.endswith(b'\r\n'):
+                chunk = sock.recv(256)
+                if not chunk:
+                    break
+                reply += chunk
+    except (OSError, ValueError) as exc:
+        return False, str(exc) or type(exc).__name__
+    if reply.startswith(b'VERSION '):
+        return True, reply[len(b'VERSION '):].strip().decode('ascii',
+                                                             'replace')
+    return False, 'it answered %r' % reply[:60]
+
+
+def _get(url, headers):
+    """(status, answered microversion, JSON body or error text)."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as resp:
+            code, resp_headers, raw = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, None, '%s %s' % (exc.code, exc.read()[:200].decode(
+            'utf-8', 'replace'))
+    except (urllib.error.URLError, OSError) as exc:
+        return None, None, 'no answer: %s' % getattr(exc, 'reason', exc)
+    answered = (resp_headers.get('OpenStack-API-Version') or '').split()
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return code, None, 'not JSON: %r' % raw[:200]
+    return code, answered[-1] if answered else None, body
+
+
+def render(results):
+    """The rows as a table, laid out as ``nova-status upgrade check``'s."""
+    cells = [[TITLE]]
+    for result in results:
+        lines = ['Check: %s' % result.check, 'Result: %s' % result.result]
+        lines += _block('Details', result.details)
+        if result.fix:
+            lines += _block('Fix', result.fix)
+        cells.append(lines)
+    width = max(len(line) for cell in cells for line in cell)
+    rule = '+-%s-+' % ('-' * width)
+    out = [rule]
+    for cell in cells:
+        out += ['| %s |' % line.ljust(width) for line in cell]
+        out.append(rule)
+    return '\n'.join(out)
+
+
+def _block(label, text):
+    lines = []
+    for line in (text or 'None').splitlines():
+        lines += textwrap.wrap(line, WIDTH - 6, subsequent_indent='    ',
+                               break_on_hyphens=False,
+                               break_long_words=False) or ['']
+    if len(lines) == 1 and len(label) + 2 + len(lines[0]) <= WIDTH - 4:
+        return ['%s: %s' % (label, lines[0])]
+    return ['%s:' % label] + ['  ' + line for line in lines]

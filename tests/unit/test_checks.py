@@ -1,0 +1,692 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Every check of ``nova-hoststatus check``, passing and failing, on small
+inputs: paste files as strings, rules as dicts."""
+
+import json
+import os
+
+import fixtures
+from oslo_config import cfg
+import testtools
+
+from nova_hoststatus import checks
+from nova_hoststatus import policies
+from nova_hoststatus import policy
+
+Code = checks.Code
+
+# Nova 34's paste file, cut to what the checks read, with the filter in
+# place: the {v21} and {legacy} pipelines and the {filter} section are
+# filled in by each test.
+PASTE = """\
+[composite:osapi_compute]
+use = call:nova.api.openstack.urlmap:urlmap_factory
+/: oscomputeversions
+/v2: oscomputeversion_legacy_v2
+/v2.1: oscomputeversion_v2
+/v2/+: openstack_compute_api_v21_legacy_v2_compatible
+/v2.1/+: openstack_compute_api_v21
+
+[composite:openstack_compute_api_v21]
+use = call:nova.api.auth:pipeline_factory_v21
+keystone = {v21}
+
+[composite:openstack_compute_api_v21_legacy_v2_compatible]
+use = call:nova.api.auth:pipeline_factory_v21
+keystone = {legacy}
+
+[filter:cors]
+paste.filter_factory = oslo_middleware.cors:filter_factory
+
+[filter:faultwrap]
+paste.filter_factory = nova.api.openstack:FaultWrapper.factory
+
+[filter:legacy_v2_compatible]
+paste.filter_factory = nova.api.openstack:LegacyV2CompatibleWrapper.factory
+
+[app:osapi_compute_app_v21]
+paste.app_factory = nova.api.openstack.compute:APIRouterV21.factory
+
+[pipeline:oscomputeversions]
+pipeline = cors faultwrap oscomputeversionapp
+
+[pipeline:oscomputeversion_v2]
+pipeline = cors faultwrap oscomputeversionapp_v2
+
+[pipeline:oscomputeversion_legacy_v2]
+pipeline = cors faultwrap legacy_v2_compatible oscomputeversionapp_v2
+
+[app:oscomputeversionapp]
+paste.app_factory = nova.api.openstack.compute.versions:Versions.factory
+
+[app:oscomputeversionapp_v2]
+paste.app_factory = nova.api.openstack.compute.versions:VersionsV2.factory
+
+[filter:keystonecontext]
+paste.filter_factory = nova.api.auth:NovaKeystoneContext.factory
+
+[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+
+{filter}
+"""
+V21 = 'cors faultwrap authtoken keystonecontext hoststatus ' \
+      'osapi_compute_app_v21'
+LEGACY = 'cors faultwrap authtoken keystonecontext legacy_v2_compatible ' \
+         'osapi_compute_app_v21'
+FILTER = '[filter:hoststatus]\nuse = egg:nova-hoststatus#hoststatus\n'
+WHERE = '[composite:openstack_compute_api_v21] keystone'
+
+
+def resolve(dist, group, name):
+    """The project's entry point, as pbr installs it."""
+    if (dist, group, name) == ('nova-hoststatus', 'paste.filter_factory',
+                               'hoststatus'):
+        return checks.FILTER_FACTORY
+    return None
+
+
+def paste(v21=V21, legacy=LEGACY, filter_section=FILTER, extra=''):
+    return checks.PasteConfig(
+        PASTE.format(v21=v21, legacy=legacy, filter=filter_section) + extra,
+        resolve)
+
+
+class TestCase(testtools.TestCase):
+
+    def assertResult(self, code, result, *expected):
+        """``result`` has ``code`` and each text in its details or fix."""
+        text = '%s\n%s' % (result.details, result.fix)
+        self.assertEqual(code, result.code, text)
+        for part in expected:
+            self.assertIn(part, text)
+        if code == Code.SUCCESS:
+            self.assertIsNone(result.fix)
+        else:
+            self.assertTrue(result.fix)
+
+
+class ResultTest(TestCase):
+
+    def test_as_dict_names_the_result(self):
+        result = checks.Result('x', Code.WARNING, 'details', 'fix')
+        self.assertEqual({'check': 'x', 'result': 'Warning',
+                          'details': 'details', 'fix': 'fix'},
+                         result.as_dict())
+
+    def test_table_aligns_columns(self):
+        self.assertEqual(['a    bb', 'ccc  d'],
+                         checks.table([['a', 'bb'], ['ccc', 'd']]))
+
+
+class PasteConfigTest(TestCase):
+
+    def test_filter_found_by_what_it_loads(self):
+        config = paste(
+            v21=V21.replace('hoststatus', 'anything'),
+            filter_section='[filter:anything]\npaste.filter_factory = '
+                           'nova_hoststatus.middleware:filter_factory\n')
+        self.assertEqual(['anything'], config.ours())
+        self.assertEqual('anything', config.in_use())
+
+    def test_call_and_section_references_resolve(self):
+        config = paste(filter_section=(
+            '[filter:hoststatus]\nuse = other\n\n[filter:other]\n'
+            'use = call:nova_hoststatus.middleware:filter_factory\n'))
+        self.assertEqual(['hoststatus', 'other'], config.ours())
+
+    def test_version_documents_are_not_api_pipelines(self):
+        [(where, elements)] = paste().api_pipelines(checks.V21)
+        self.assertEqual(WHERE, where)
+        self.assertEqual('osapi_compute_app_v21', elements[-1])
+
+    def test_local_conf_as_paste_deploy_hands_it_over(self):
+        config = checks.PasteConfig(
+            '[DEFAULT]\ndebug = true\nwhere = /etc/nova/p.yaml\n\n'
+            '[filter:hoststatus]\nuse = egg:nova-hoststatus#hoststatus\n'
+            'service_cache_time = 1\nset verbose = true\n'
+            'get policy_file = where\n', resolve)
+        self.assertEqual({'service_cache_time': '1',
+                          'policy_file': '/etc/nova/p.yaml'},
+                         config.local_conf('hoststatus'))
+
+    def test_installed_entry_point_resolves_to_the_filter(self):
+        self.assertEqual(checks.FILTER_FACTORY, checks.entry_point(
+            'nova-hoststatus', 'paste.filter_factory', 'hoststatus'))
+        self.assertIsNone(checks.entry_point(
+            'nova-hoststatus', 'paste.filter_factory', 'main'))
+        self.assertIsNone(checks.entry_point(
+            'no-such-distribution', 'paste.filter_factory', 'main'))
+
+
+class PipelineTest(TestCase):
+
+    def test_nova_pipeline_with_the_filter_passes(self):
+        self.assertResult(
+            Code.SUCCESS, checks.check_pipeline(paste()),
+            WHERE + ': ... keystonecontext hoststatus osapi_compute_app_v21',
+            'without the filter, as it should be', 'settings: none')
+
+    def test_other_filters_may_follow_it(self):
+        self.assertResult(Code.SUCCESS, checks.check_pipeline(paste(
+            v21=V21.replace('hoststatus', 'hoststatus faultwrap'))))
+
+    def test_filter_before_keystonecontext_fails(self):
+        result = checks.check_pipeline(paste(v21=V21.replace(
+            'keystonecontext hoststatus', 'hoststatus keystonecontext')))
+        self.assertResult(Code.FAILURE, result,
+                          'hoststatus comes before keystonecontext',
+                          'move hoststatus right after keystonecontext in '
+                          + WHERE)
+
+    def test_filter_missing_from_v21_fails(self):
+        result = checks.check_pipeline(paste(
+            v21=V21.replace(' hoststatus', '')))
+        self.assertResult(Code.FAILURE, result,
+                          WHERE + ': the filter is missing',
+                          'add hoststatus right after keystonecontext')
+
+    def test_every_auth_strategy_of_the_composite_counts(self):
+        extra = ('\n[filter:noauth2]\npaste.filter_factory = '
+                 'nova.api.openstack.auth:NoAuthMiddleware.factory\n')
+        config = checks.PasteConfig(
+            PASTE.format(v21=V21 + '\nnoauth2 = cors noauth2 '
+                                   'osapi_compute_app_v21',
+                         legacy=LEGACY, filter=FILTER) + extra, resolve)
+        self.assertResult(Code.FAILURE, checks.check_pipeline(config),
+                          '[composite:openstack_compute_api_v21] noauth2: '
+                          'the filter is missing',
+                          'add hoststatus right after noauth2')
+
+    def test_no_filter_section_fails(self):
+        result = checks.check_pipeline(paste(
+            v21=V21.replace(' hoststatus', ''), filter_section=''))
+        self.assertResult(Code.FAILURE, result,
+                          'no filter section loads',
+                          'add [filter:hoststatus] with "use = '
+                          'egg:nova-hoststatus#hoststatus"')
+
+    def test_section_that_does_not_resolve_fails(self):
+        result = checks.check_pipeline(paste(
+            filter_section='[filter:hoststatus]\n'
+                           'use = egg:nova-hoststatus#host_status\n'))
+        self.assertResult(
+            Code.FAILURE, result,
+            '[filter:hoststatus] names nova-hoststatus but loads '
+            'egg:nova-hoststatus#host_status',
+            'set "use = egg:nova-hoststatus#hoststatus" in '
+            '[filter:hoststatus]')
+
+    def test_filter_in_legacy_v2_warns(self):
+        result = checks.check_pipeline(paste(legacy=LEGACY.replace(
+            'keystonecontext', 'keystonecontext hoststatus')))
+        self.assertResult(Code.WARNING, result, '(legacy /v2) has the filter',
+                          'remove hoststatus from [composite:openstack_'
+                          'compute_api_v21_legacy_v2_compatible] keystone')
+
+    def test_invalid_paste_setting_fails(self):
+        result = checks.check_pipeline(paste(
+            filter_section=FILTER + 'service_down_time = 0\n'))
+        self.assertResult(Code.FAILURE, result,
+                          'service_down_time', 'greater than or equal to 1',
+                          'correct or remove that setting in '
+                          '[filter:hoststatus]')
+
+    def test_unknown_paste_setting_fails(self):
+        result = checks.check_pipeline(paste(
+            filter_section=FILTER + 'service_down_tme = 30\n'))
+        self.assertResult(Code.FAILURE, result, 'service_down_tme')
+
+    def test_valid_paste_settings_are_shown(self):
+        result = checks.check_pipeline(paste(
+            filter_section=FILTER + 'service_cache_time = 1.5\n'))
+        self.assertResult(Code.SUCCESS, result,
+                          'settings: service_cache_time = 1.5')
+
+    def test_filter_twice_warns(self):
+        result = checks.check_pipeline(paste(
+            v21=V21.replace('hoststatus', 'hoststatus hoststatus')))
+        self.assertResult(Code.WARNING, result, 'in it 2 times')
+
+    def test_pipeline_without_context_filter_fails(self):
+        result = checks.check_pipeline(paste(
+            v21=V21.replace('keystonecontext ', '')))
+        self.assertResult(Code.FAILURE, result, 'no context filter')
+
+    def test_element_without_section_fails(self):
+        result = checks.check_pipeline(paste(
+            v21=V21.replace('cors', 'corz')))
+        self.assertResult(Code.FAILURE, result,
+                          'names corz, which has no [filter:corz]')
+
+    def test_no_urlmap_fails(self):
+        result = checks.check_pipeline(checks.PasteConfig(FILTER, resolve))
+        self.assertResult(Code.FAILURE, result,
+                          'no [composite:osapi_compute]')
+
+    def test_no_v21_api_fails(self):
+        result = checks.check_pipeline(checks.PasteConfig(
+            PASTE.format(v21=V21, legacy=LEGACY, filter=FILTER).replace(
+                '/v2.1/+: openstack_compute_api_v21\n', ''), resolve))
+        self.assertResult(Code.FAILURE, result,
+                          'no pipeline ending in the compute API')
+
+    def test_pipeline_section_at_v21(self):
+        text = PASTE.format(v21=V21, legacy=LEGACY, filter=FILTER).replace(
+            '/v2.1/+: openstack_compute_api_v21',
+            '/v2.1/+: api_v21') + '\n[pipeline:api_v21]\npipeline = %s\n' % (
+                V21.replace(' hoststatus', ''))
+        result = checks.check_pipeline(checks.PasteConfig(text, resolve))
+        self.assertResult(Code.FAILURE, result,
+                          '[pipeline:api_v21] pipeline: the filter is '
+                          'missing')
+
+
+DEFAULTS = {
+    policies.SHOW_HOST_STATUS: 'rule:admin_api',
+    policies.SHOW_UNKNOWN_ONLY: 'rule:admin_api',
+    'admin_api': 'is_admin:True',
+    'context_is_admin': 'role:admin',
+    'admin_or_owner': '(is_admin:True or project_id:%(project_id)s)',
+}
+
+
+def check_policy(file_rules, rules=None, nova_known=True, **kwargs):
+    rules = dict(DEFAULTS, **(rules or file_rules))
+    kwargs.setdefault('filter_file', '/etc/nova/policy.yaml')
+    kwargs.setdefault('nova_file', '/etc/nova/policy.yaml')
+    return checks.check_policy(rules, file_rules, nova_known=nova_known,
+                               **kwargs)
+
+
+class PolicyTest(TestCase):
+
+    def test_references_as_the_parser_splits(self):
+        self.assertEqual(['a', 'b'], checks.references(
+            '(rule:a or (not rule:b)) and role:rule and rule:a'))
+
+    def test_defaults_pass_and_are_shown(self):
+        self.assertResult(
+            Code.SUCCESS, check_policy({}),
+            'policy file: /etc/nova/policy.yaml',
+            '%s = rule:admin_api (default)' % policies.SHOW_HOST_STATUS,
+            '  admin_api = is_admin:True (default)',
+            'context_is_admin = role:admin (default)')
+
+    def test_override_shown_with_what_it_reaches(self):
+        result = check_policy(
+            {policies.SHOW_HOST_STATUS: 'rule:admin_or_owner'})
+        self.assertResult(
+            Code.SUCCESS, result,
+            '%s = rule:admin_or_owner (policy file)'
+            % policies.SHOW_HOST_STATUS,
+            '  admin_or_owner = (is_admin:True or '
+            'project_id:%(project_id)s) (default)')
+
+    def test_undefined_rule_fails(self):
+        result = check_policy(
+            {policies.SHOW_HOST_STATUS: 'rule:no_such_rule'})
+        self.assertResult(
+            Code.FAILURE, result,
+            '%s names rule:no_such_rule, which is not defined: it denies '
+            'without a word' % policies.SHOW_HOST_STATUS,
+            'define no_such_rule in the policy file, or correct the name '
+            'in %s' % policies.SHOW_HOST_STATUS)
+
+    def test_undefined_rule_names_the_fallback(self):
+        result = check_policy(
+            {policies.SHOW_UNKNOWN_ONLY: 'rule:no_such_rule',
+             'default': 'role:admin'})
+        self.assertResult(Code.FAILURE, result,
+                          'so oslo.policy uses rule default (role:admin)')
+
+    def test_undefined_rule_without_nova_only_warns(self):
+        result = check_policy(
+            {policies.SHOW_HOST_STATUS: 'rule:project_reader_or_admin'},
+            nova_known=False)
+        self.assertResult(Code.WARNING, result,
+                          "it may be one of Nova's rules",
+                          "run the check in nova-api's environment")
+
+    def test_cycle_fails(self):
+        rules = {policies.SHOW_HOST_STATUS: 'rule:a',
+                 'a': 'rule:b or role:x', 'b': '(rule:a)'}
+        self.assertResult(Code.FAILURE, check_policy(rules),
+                          'without end: a -> b -> a',
+                          'break the cycle a -> b -> a')
+        self.assertEqual([['a', 'b', 'a']], checks.cycles(
+            dict(DEFAULTS, **rules), [policies.SHOW_HOST_STATUS]))
+
+    def test_self_reference_is_a_cycle(self):
+        self.assertResult(Code.FAILURE, check_policy(
+            {'admin_api': 'rule:admin_api or role:admin'}),
+            'admin_api -> admin_api')
+
+    def test_no_cycles(self):
+        self.assertEqual([], checks.cycles(DEFAULTS, [
+            policies.SHOW_HOST_STATUS, policies.SHOW_UNKNOWN_ONLY]))
+
+    def test_rule_that_does_not_parse_fails(self):
+        result = check_policy(
+            {policies.SHOW_HOST_STATUS: 'rule:admin_api or'},
+            rules={policies.SHOW_HOST_STATUS: '!'})
+        self.assertResult(Code.FAILURE, result, 'does not parse',
+                          'correct the check string of %s'
+                          % policies.SHOW_HOST_STATUS)
+
+    def test_deny_all_on_purpose_parses(self):
+        self.assertResult(Code.SUCCESS, check_policy(
+            {policies.SHOW_UNKNOWN_ONLY: '!'}))
+
+    def test_no_policy_file_means_the_defaults(self):
+        self.assertResult(Code.SUCCESS, check_policy(
+            {}, filter_file=None, nova_file=None),
+            'policy file: none: the defaults apply')
+
+    def test_filter_reading_another_file_warns(self):
+        result = check_policy({}, filter_file='/etc/nova/hoststatus.yaml')
+        self.assertResult(Code.WARNING, result,
+                          'the filter reads /etc/nova/hoststatus.yaml, Nova '
+                          '/etc/nova/policy.yaml', 'unset policy_file')
+
+
+class EnforcerTestCase(TestCase):
+    """The filter's own Enforcer, on a policy file of each test's."""
+
+    def enforcer(self, rules):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'policy.json')
+        with open(path, 'w') as f:
+            json.dump(rules, f)
+        conf = cfg.ConfigOpts()
+        conf([], default_config_files=[])
+        return policy.Enforcer(conf, path)
+
+
+CALLERS = checks.usual_callers(['operator'])
+
+
+class VisibilityTest(EnforcerTestCase):
+
+    def test_default_shows_administrators_alone(self):
+        self.assertEqual(['all', 'none', 'none', 'none', 'none'],
+                         checks.visibility(self.enforcer({}), CALLERS))
+
+    def test_owner_rule_shows_the_servers_project(self):
+        enforcer = self.enforcer(
+            {policies.SHOW_HOST_STATUS: 'rule:admin_or_owner'})
+        self.assertEqual(['all', 'all', 'all', 'none', 'all'],
+                         checks.visibility(enforcer, CALLERS))
+
+    def test_unknown_only_and_roles(self):
+        enforcer = self.enforcer(
+            {policies.SHOW_UNKNOWN_ONLY: 'role:operator or role:reader'})
+        self.assertEqual(['all', 'unknown-only', 'unknown-only',
+                          'unknown-only', 'unknown-only'],
+                         checks.visibility(enforcer, CALLERS))
+
+    def test_callers(self):
+        self.assertEqual(
+            ['administrator', 'member', 'reader', 'member, other project',
+             'role operator'], [caller.label for caller in CALLERS])
+        self.assertEqual(('operator',), CALLERS[-1].roles)
+        self.assertEqual(checks.OTHER_PROJECT, CALLERS[3].project_id)
+
+
+class WhoSeesTest(TestCase):
+
+    OURS = ['all', 'none', 'none', 'none', 'none']
+
+    def test_filter_alone_without_nova(self):
+        result = checks.check_who_sees(CALLERS, self.OURS)
+        self.assertResult(Code.SUCCESS, result, 'Nova is not importable',
+                          'caller')
+        self.assertNotIn('Nova ', result.details.splitlines()[0])
+
+    def test_agreeing_with_nova_passes(self):
+        result = checks.check_who_sees(CALLERS, self.OURS, self.OURS,
+                                       self.OURS)
+        self.assertResult(Code.SUCCESS, result)
+        self.assertEqual(
+            'caller                 roles                project   filter'
+            '  Nova', result.details.splitlines()[0])
+        self.assertEqual(
+            'administrator          admin,member,reader  server\'s  all'
+            '     all', result.details.splitlines()[1])
+
+    def test_difference_from_nova_fails(self):
+        nova = ['all', 'all', 'none', 'none', 'none']
+        result = checks.check_who_sees(CALLERS, self.OURS, nova, nova)
+        self.assertResult(Code.FAILURE, result,
+                          'member: the filter shows none, Nova all',
+                          'report this to nova-hoststatus')
+
+    def test_difference_from_another_file_names_the_file(self):
+        nova = ['all', 'all', 'none', 'none', 'none']
+        result = checks.check_who_sees(CALLERS, self.OURS, nova, nova,
+                                       same_file=False)
+        self.assertResult(Code.FAILURE, result,
+                          "let the filter read Nova's policy file")
+
+    def test_documented_difference_warns(self):
+        nova_own = ['none', 'none', 'none', 'none', 'all']
+        result = checks.check_who_sees(CALLERS, self.OURS, self.OURS,
+                                       nova_own)
+        self.assertResult(Code.WARNING, result, "Nova's defaults",
+                          'rule:context_is_admin',
+                          'set both host_status rules')
+
+    def test_administrators_seeing_nothing_warns(self):
+        result = checks.check_who_sees(CALLERS, ['none'] * 5)
+        self.assertResult(Code.WARNING, result,
+                          'administrators do not see host_status')
+
+    def test_oracle_failure_warns(self):
+        result = checks.check_who_sees(CALLERS, self.OURS,
+                                       nova_error='ImportError: x')
+        self.assertResult(Code.WARNING, result,
+                          "Nova's own decision could not be had: "
+                          'ImportError: x')
+
+
+class LookupTest(EnforcerTestCase):
+
+    def test_elevated_callers_pass_nova_default(self):
+        enforcer = self.enforcer(
+            {checks.SERVICES_LIST: 'rule:context_is_admin',
+             policies.SHOW_HOST_STATUS: 'rule:admin_or_owner'})
+        seen = checks.visibility(enforcer, CALLERS)
+        result = checks.check_lookup(enforcer.check, CALLERS, seen,
+                                     'rule:context_is_admin', True)
+        self.assertResult(
+            Code.SUCCESS, result,
+            'os_compute_api:os-services:list = rule:context_is_admin',
+            'member, elevated (roles member,reader,admin, is_admin): '
+            'allowed')
+        self.assertNotIn('member, other project', result.details)
+
+    def test_denied_to_administrators_fails(self):
+        enforcer = self.enforcer({checks.SERVICES_LIST: '!'})
+        result = checks.check_lookup(enforcer.check, CALLERS,
+                                     ['all'] + ['none'] * 4, '!', True)
+        self.assertResult(
+            Code.FAILURE, result,
+            'administrator, elevated (roles admin,member,reader, is_admin):'
+            ' denied, so this caller sees UNKNOWN on every server',
+            '"os_compute_api:os-services:list": "rule:context_is_admin"')
+
+    def test_credentials_are_the_elevated_context(self):
+        asked = []
+
+        def check(rule, target, credentials):
+            asked.append((rule, target, credentials))
+            return True
+
+        checks.check_lookup(check, CALLERS, ['none', 'all'] + ['none'] * 3,
+                            'x', True)
+        [(rule, target, credentials)] = asked
+        self.assertEqual((checks.SERVICES_LIST, {}), (rule, target))
+        self.assertTrue(credentials['is_admin'])
+        self.assertEqual(['member', 'reader', 'admin'], credentials['roles'])
+        self.assertEqual(checks.SERVER_PROJECT, credentials['project_id'])
+
+    def test_nobody_seeing_host_status_needs_no_lookup(self):
+        result = checks.check_lookup(None, CALLERS, ['none'] * 5, 'x', True)
+        self.assertResult(Code.SUCCESS, result, 'looks nothing up')
+
+    def test_without_nova_cannot_check(self):
+        result = checks.check_lookup(None, CALLERS, ['all'] * 5, None,
+                                     False)
+        self.assertResult(Code.WARNING, result, 'Not checked',
+                          "Nova's default of os_compute_api:os-services:list"
+                          " is unknown")
+
+
+class TimingTest(TestCase):
+
+    def test_following_nova_passes(self):
+        self.assertResult(Code.SUCCESS, checks.check_timing(60, 60, 3, 10),
+                          'service_down_time: filter 60 s, Nova 60 s')
+
+    def test_other_down_time_warns(self):
+        self.assertResult(Code.WARNING, checks.check_timing(30, 60, 3, 10),
+                          'the filter counts a host UNKNOWN after 30 s, Nova'
+                          ' after 60 s', 'unset service_down_time')
+
+    def test_no_cache_time_warns(self):
+        self.assertResult(Code.WARNING, checks.check_timing(60, 60, 0, 10),
+                          'every server view costs an internal GET')
+
+    def test_cache_time_near_down_time_warns(self):
+        self.assertResult(Code.WARNING, checks.check_timing(60, 60, 50, 10),
+                          'hosts that report in may show UNKNOWN',
+                          'keep service_cache_time below 50 s')
+
+
+def probe_from(answers):
+    return lambda server: answers[server]
+
+
+class SharedStateTest(TestCase):
+
+    def test_disabled_cache_passes(self):
+        result = checks.check_shared_state(False, 'oslo_cache.memcache_pool',
+                                           ['x:1'], 300, None)
+        self.assertResult(Code.SUCCESS, result, 'each API worker keeps')
+
+    def test_null_backend_is_disabled(self):
+        self.assertResult(Code.SUCCESS, checks.check_shared_state(
+            True, 'dogpile.cache.null', [], 300, None), 'not enabled')
+
+    def test_answering_memcached_passes(self):
+        result = checks.check_shared_state(
+            True, 'oslo_cache.memcache_pool', ['a:1', 'b:2'], 5,
+            probe_from({'a:1': (True, '1.6.21'), 'b:2': (True, '1.6.9')}))
+        self.assertResult(Code.SUCCESS, result,
+                          'memcached a:1 answers (version 1.6.21)',
+                          'memcached b:2 answers (version 1.6.9)')
+
+    def test_silent_memcached_fails(self):
+        result = checks.check_shared_state(
+            True, 'oslo_cache.memcache_pool', ['a:1', 'b:2'], 5,
+            probe_from({'a:1': (True, '1.6.21'),
+                        'b:2': (False, 'Connection refused')}))
+        self.assertResult(Code.FAILURE, result,
+                          'memcached b:2 does not answer: Connection refused',
+                          'start memcached at b:2')
+
+    def test_pymemcache_warns(self):
+        result = checks.check_shared_state(
+            True, checks.PYMEMCACHE, ['a:1'], 5,
+            probe_from({'a:1': (True, '1.6')}))
+        self.assertResult(Code.WARNING, result, 'Nova answers 500',
+                          'backend = oslo_cache.memcache_pool')
+
+    def test_long_dead_retry_warns(self):
+        result = checks.check_shared_state(
+            True, 'oslo_cache.memcache_pool', ['a:1'], 300,
+            probe_from({'a:1': (True, '1.6')}))
+        self.assertResult(Code.WARNING, result, 'memcache_dead_retry = 300',
+                          'memcache_dead_retry = 5 to 30')
+
+    def test_per_process_backend_warns(self):
+        result = checks.check_shared_state(True, 'dogpile.cache.memory', [],
+                                           300, None)
+        self.assertResult(Code.WARNING, result, 'do not share it')
+
+    def test_other_shared_backend_is_not_probed(self):
+        self.assertResult(Code.SUCCESS, checks.check_shared_state(
+            True, 'dogpile.cache.redis', ['a:1'], 300, None))
+
+
+def answer(version, value=None, status=200, answered=None):
+    body = {'id': 's', 'tenant_id': 'p'}
+    if value is not None:
+        body['host_status'] = value
+    return checks.Answer(version, status, answered or version, body)
+
+
+class LiveTest(TestCase):
+
+    def test_present_from_216_passes(self):
+        result = checks.check_live([answer('2.15'), answer('2.16', 'UP')])
+        self.assertResult(Code.SUCCESS, result, 'at 2.15 (Nova answered '
+                          "2.15): absent", "host_status = 'UP'")
+
+    def test_present_at_215_fails(self):
+        result = checks.check_live([answer('2.15', 'UP'),
+                                    answer('2.16', 'UP')])
+        self.assertResult(Code.FAILURE, result, 'host_status at 2.15')
+
+    def test_absent_without_expectation_warns(self):
+        result = checks.check_live([answer('2.15'), answer('2.16')])
+        self.assertResult(Code.WARNING, result, 'absent at 2.16',
+                          '--token-roles')
+
+    def test_absent_where_policy_shows_it_fails(self):
+        result = checks.check_live([answer('2.15'), answer('2.16')], 'all',
+                                   'roles admin')
+        self.assertResult(Code.FAILURE, result, 'caller: roles admin',
+                          'host_status is absent, where the policy says all',
+                          'restarted')
+
+    def test_present_where_policy_hides_it_fails(self):
+        self.assertResult(Code.FAILURE, checks.check_live(
+            [answer('2.15'), answer('2.16', 'UP')], 'none'),
+            "host_status is 'UP', where the policy says none")
+
+    def test_unknown_only(self):
+        self.assertResult(Code.SUCCESS, checks.check_live(
+            [answer('2.15'), answer('2.16', 'UNKNOWN')], 'unknown-only'))
+        self.assertResult(Code.SUCCESS, checks.check_live(
+            [answer('2.15'), answer('2.16')], 'unknown-only'))
+        self.assertResult(Code.FAILURE, checks.check_live(
+            [answer('2.15'), answer('2.16', 'DOWN')], 'unknown-only'))
+
+    def test_hidden_as_policy_says_passes(self):
+        self.assertResult(Code.SUCCESS, checks.check_live(
+            [answer('2.15'), answer('2.16')], 'none'))
+
+    def test_error_fails(self):
+        result = checks.check_live([
+            checks.Answer('2.15', 401, None, '401 Unauthorized'),
+            answer('2.16')])
+        self.assertResult(Code.FAILURE, result, 'GET at 2.15: 401',
+                          'check --endpoint, --token and --server')
+
+    def test_older_api_fails(self):
+        result = checks.check_live([answer('2.15'),
+                                    answer('2.16', answered='2.1')])
+        self.assertResult(Code.FAILURE, result,
+                          'asked for 2.16, Nova answered 2.1')
