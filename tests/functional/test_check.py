@@ -1,0 +1,187 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova-hoststatus check`` on the sandbox's real deployment files.
+
+The sandbox writes a nova.conf, api-paste.ini and policy.json that run
+Nova's API with the filter (``config_dir``, as for uWSGI); ``check`` must
+pass them, with Nova's own decisions beside the filter's, and must fail
+each broken copy with the row that names the mistake.  ``--endpoint``
+reads a server through the sandbox's API on a loopback port.
+"""
+
+import io
+import json
+import os
+import socket
+
+import fixtures
+
+from nova_hoststatus import cmd
+from nova_hoststatus import policies
+from nova_hoststatus import sandbox
+from tests.functional import base
+
+FILTER_AT = 'keystonecontext hoststatus'
+
+
+class CheckTest(base.TestCase):
+
+    def deployment(self, rules=None, cache_servers=None):
+        """A copy of the sandbox's deployment files; its nova.conf."""
+        path = self.useFixture(fixtures.TempDir()).path
+        self.sandbox.config_dir(path, rules, cache_servers)
+        return os.path.join(path, 'nova.conf')
+
+    def edit(self, config_file, name, old, new):
+        path = os.path.join(os.path.dirname(config_file), name)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(path, 'w') as f:
+            f.write(text.replace(old, new))
+
+    def check(self, config_file, *argv, status):
+        """The rows of ``check``, by name, after its exit status."""
+        out = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stdout', io.StringIO())).new_value
+        err = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stderr', io.StringIO())).new_value
+        code = cmd.main(['check', '--config-file', config_file,
+                         '--format', 'json'] + list(argv))
+        self.assertEqual(status, code, out.getvalue() + err.getvalue())
+        return {row['check']: row for row in json.loads(out.getvalue())}
+
+    def assertRow(self, result, row, *texts):
+        self.assertEqual(result, row['result'], row)
+        for text in texts:
+            self.assertIn(text, '%s\n%s' % (row['details'], row['fix']))
+
+    def test_sandbox_deployment_passes(self):
+        rows = self.check(self.deployment(), status=0)
+        for row in rows.values():
+            self.assertRow('Success', row)
+        self.assertRow('Success', rows['pipeline'],
+                       'keystonecontext hoststatus strip_nova_host_status '
+                       'osapi_compute_app_v21')
+        who = rows['who sees host_status']['details'].splitlines()
+        self.assertEqual(['caller', 'roles', 'project', 'filter', 'Nova'],
+                         who[0].split())
+        self.assertEqual('all', who[1].split()[-1])
+        self.assertRow('Success', rows['internal lookup'], 'allowed')
+        self.assertRow('Success', rows['timing'],
+                       'filter %d s, Nova %d s' % (
+                           sandbox.SERVICE_DOWN_TIME,
+                           sandbox.SERVICE_DOWN_TIME))
+
+    def test_owner_rule_beside_nova(self):
+        rows = self.check(self.deployment(base.ADMIN_OR_OWNER), '--role',
+                          'manager', status=0)
+        lines = rows['who sees host_status']['details'].splitlines()
+        self.assertEqual(['member', 'member,reader', "server's", 'all',
+                          'all'], lines[2].split())
+        self.assertEqual(['role', 'manager', 'manager', "server's", 'all',
+                          'all'], lines[5].split())
+
+    def test_filter_before_keystonecontext_fails(self):
+        config_file = self.deployment()
+        self.edit(config_file, 'api-paste.ini', FILTER_AT,
+                  'hoststatus keystonecontext')
+        rows = self.check(config_file, status=1)
+        self.assertRow('Failure', rows['pipeline'],
+                       'hoststatus comes before keystonecontext',
+                       'move hoststatus right after keystonecontext')
+
+    def test_filter_missing_from_v21_fails(self):
+        config_file = self.deployment()
+        self.edit(config_file, 'api-paste.ini', FILTER_AT, 'keystonecontext')
+        rows = self.check(config_file, status=1)
+        self.assertRow('Failure', rows['pipeline'],
+                       '[composite:openstack_compute_api_v21] keystone: the '
+                       'filter is missing')
+
+    def test_undefined_rule_fails(self):
+        rows = self.check(self.deployment(
+            {policies.SHOW_HOST_STATUS: 'rule:no_such_rule'}), status=1)
+        self.assertRow('Failure', rows['policy'],
+                       'names rule:no_such_rule, which is not defined',
+                       'define no_such_rule in the policy file')
+
+    def test_cycle_fails(self):
+        rows = self.check(self.deployment(
+            {policies.SHOW_HOST_STATUS: 'rule:a', 'a': 'rule:b',
+             'b': 'rule:a'}), status=1)
+        self.assertRow('Failure', rows['policy'],
+                       'without end: a -> b -> a')
+
+    def test_services_list_denied_to_administrators_fails(self):
+        rows = self.check(self.deployment(
+            {'os_compute_api:os-services:list': '!'}), status=1)
+        self.assertRow('Failure', rows['internal lookup'],
+                       'administrator, elevated', 'denied')
+
+    def test_filter_reading_another_policy_file_fails(self):
+        config_file = self.deployment()
+        other = os.path.join(os.path.dirname(config_file), 'other.json')
+        with open(other, 'w') as f:
+            json.dump(base.ADMIN_OR_OWNER, f)
+        self.edit(config_file, 'api-paste.ini',
+                  'use = egg:nova-hoststatus#hoststatus',
+                  'use = egg:nova-hoststatus#hoststatus\n'
+                  'policy_file = %s' % other)
+        rows = self.check(config_file, status=1)
+        self.assertRow('Warning', rows['policy'], 'the filter reads %s'
+                       % other)
+        self.assertRow('Failure', rows['who sees host_status'],
+                       'member: the filter shows all, Nova none',
+                       "let the filter read Nova's policy file")
+
+    def test_memcached_that_does_not_answer_fails(self):
+        listener = socket.socket()
+        listener.bind(('127.0.0.1', 0))
+        server = '127.0.0.1:%d' % listener.getsockname()[1]
+        listener.close()
+        rows = self.check(self.deployment(cache_servers=server), status=1)
+        self.assertRow('Failure', rows['shared state'],
+                       'memcached %s does not answer' % server)
+
+    def test_missing_config_file_cannot_be_read(self):
+        err = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stderr', io.StringIO())).new_value
+        self.assertEqual(2, cmd.main(['check', '--config-file',
+                                      '/nonexistent/nova.conf']))
+        self.assertIn('/nonexistent/nova.conf', err.getvalue())
+
+    def test_running_api_shows_host_status_from_216(self):
+        server = self.server(self.host())
+        url = self.sandbox.serve()
+        rows = self.check(
+            self.deployment(), '--endpoint', url, '--token', 'sandbox',
+            '--server', server, '--header', 'X-User-Id: admin',
+            '--header', 'X-Project-Id: %s' % self.admin_project,
+            '--header', 'X-Roles: %s' % sandbox.ADMIN_ROLES, status=0)
+        self.assertRow('Success', rows['live API'],
+                       'at 2.15 (Nova answered 2.15): absent',
+                       "at 2.16 (Nova answered 2.16): host_status = 'UP'",
+                       'the policy shows this caller: all')
+
+    def test_running_api_hides_it_from_a_member(self):
+        self.server(self.host())
+        url = self.sandbox.serve()
+        rows = self.check(
+            self.deployment(), '--endpoint', url, '--token', 'sandbox',
+            '--header', 'X-User-Id: %s' % self.user,
+            '--header', 'X-Project-Id: %s' % self.project,
+            '--header', 'X-Roles: member,reader', status=0)
+        self.assertRow('Success', rows['live API'],
+                       'at 2.16 (Nova answered 2.16): absent',
+                       'the policy shows this caller: none')
