@@ -549,7 +549,8 @@ SERVER_USER = 'server-user'
 
 def usual_callers(roles=()):
     """Administrator, member and reader of the server's project, a member
-    of another project, and one caller for each role in ``roles``."""
+    of another project, and one caller for each role in ``roles``, in the
+    server's project."""
     callers = [
         Caller('administrator', 'check-admin', SERVER_PROJECT,
                ('admin', 'member', 'reader')),
@@ -595,20 +596,18 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
     Warning.
     """
     found = _Findings(WHO_SEES)
-    header = ['caller', 'roles', 'project', 'filter']
+    header = ['caller', 'roles', 'filter']
     columns = [ours]
     if nova is not None:
         header.append('Nova')
         columns.append(nova)
     documented = nova_own is not None and nova_own != nova
     if documented:
-        header.append("Nova's defaults")
+        header.append('Nova default')
         columns.append(nova_own)
     rows = [header]
     for at, caller in enumerate(callers):
-        project = ("server's" if caller.project_id == SERVER_PROJECT
-                   else 'another')
-        rows.append([caller.label, ','.join(caller.roles), project] +
+        rows.append([caller.label, ','.join(caller.roles)] +
                     [column[at] for column in columns])
     for line in table(rows):
         found.note(line)

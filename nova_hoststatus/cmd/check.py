@@ -514,8 +514,13 @@ def render(results):
 
 
 def _block(label, text):
+    """``label: text``, long lines wrapped; a table's rows (cells two
+    spaces apart) are kept whole, and widen the table instead."""
     lines = []
     for line in (text or 'None').splitlines():
+        if '  ' in line.strip():
+            lines.append(line)
+            continue
         lines += textwrap.wrap(line, WIDTH - 6, subsequent_indent='    ',
                                break_on_hyphens=False,
                                break_long_words=False) or ['']

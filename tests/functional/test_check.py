@@ -74,7 +74,7 @@ class CheckTest(base.TestCase):
                        'keystonecontext hoststatus strip_nova_host_status '
                        'osapi_compute_app_v21')
         who = rows['who sees host_status']['details'].splitlines()
-        self.assertEqual(['caller', 'roles', 'project', 'filter', 'Nova'],
+        self.assertEqual(['caller', 'roles', 'filter', 'Nova'],
                          who[0].split())
         self.assertEqual('all', who[1].split()[-1])
         self.assertRow('Success', rows['internal lookup'], 'allowed')
@@ -87,10 +87,10 @@ class CheckTest(base.TestCase):
         rows = self.check(self.deployment(base.ADMIN_OR_OWNER), '--role',
                           'manager', status=0)
         lines = rows['who sees host_status']['details'].splitlines()
-        self.assertEqual(['member', 'member,reader', "server's", 'all',
-                          'all'], lines[2].split())
-        self.assertEqual(['role', 'manager', 'manager', "server's", 'all',
-                          'all'], lines[5].split())
+        self.assertEqual(['member', 'member,reader', 'all', 'all'],
+                         lines[2].split())
+        self.assertEqual(['role', 'manager', 'manager', 'all', 'all'],
+                         lines[5].split())
 
     def test_filter_before_keystonecontext_fails(self):
         config_file = self.deployment()

@@ -223,6 +223,12 @@ class RenderTest(testtools.TestCase):
         self.assertTrue(all(len(line) <= check.WIDTH
                             for line in text.splitlines()))
 
+    def test_table_rows_stay_whole(self):
+        row = 'a' * 40 + '  ' + 'b' * 40
+        text = check.render([check.checks.Result(
+            'x', check.checks.Code.SUCCESS, 'caller  roles\n' + row)])
+        self.assertIn('|   %s |' % row, text)
+
 
 class MemcachedTest(testtools.TestCase):
 

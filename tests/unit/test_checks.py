@@ -459,11 +459,11 @@ class WhoSeesTest(TestCase):
                                        self.OURS)
         self.assertResult(Code.SUCCESS, result)
         self.assertEqual(
-            'caller                 roles                project   filter'
-            '  Nova', result.details.splitlines()[0])
+            'caller                 roles                filter  Nova',
+            result.details.splitlines()[0])
         self.assertEqual(
-            'administrator          admin,member,reader  server\'s  all'
-            '     all', result.details.splitlines()[1])
+            'administrator          admin,member,reader  all     all',
+            result.details.splitlines()[1])
 
     def test_difference_from_nova_fails(self):
         nova = ['all', 'all', 'none', 'none', 'none']
@@ -483,7 +483,7 @@ class WhoSeesTest(TestCase):
         nova_own = ['none', 'none', 'none', 'none', 'all']
         result = checks.check_who_sees(CALLERS, self.OURS, self.OURS,
                                        nova_own)
-        self.assertResult(Code.WARNING, result, "Nova's defaults",
+        self.assertResult(Code.WARNING, result, 'Nova default',
                           'rule:context_is_admin',
                           'set both host_status rules')
 
