@@ -307,7 +307,7 @@ def _tail(elements, start):
     return ' '.join((['...'] if start > 0 else []) + shown)
 
 
-def check_pipeline(paste):
+def check_pipeline(paste, path=None):
     """The filter sits where it sees the caller, in every ``/v2.1`` API.
 
     After the context filter (``keystonecontext``), so that it reads the
@@ -319,6 +319,8 @@ def check_pipeline(paste):
     response a caller relies on changes).
     """
     found = _Findings(PIPELINE)
+    if path:
+        found.note('paste file: %s' % path)
     ours = paste.ours()
     name = paste.in_use() or 'hoststatus'
     for section in paste.filters():
@@ -640,9 +642,9 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
             % NOVA_ADMIN,
             'set both host_status rules in the policy file, so the filter '
             'and Nova agree')
-    if callers and ours[0] == policy.Visibility.NONE.value:
+    if callers and ours[0] != policy.Visibility.ALL.value:
         found.problem(Code.WARNING,
-                      'administrators do not see host_status',
+                      'administrators see %s of host_status' % ours[0],
                       'check %s in the policy file'
                       % policies.SHOW_HOST_STATUS)
     return found.result()

@@ -277,7 +277,7 @@ class Deployment(object):
 
     def check(self, roles):
         """Every check of the files, in order."""
-        results = [checks.check_pipeline(self.paste)]
+        results = [checks.check_pipeline(self.paste, self.paste_path)]
         try:
             rules = self.filter_enforcer.rules()
             file_rules = self.filter_enforcer.file_rules()

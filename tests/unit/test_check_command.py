@@ -105,6 +105,9 @@ class ReadTest(CommandTestCase):
                           'internal lookup', 'timing', 'shared state'],
                          list(rows))
         self.assertEqual('Success', rows['pipeline']['result'])
+        self.assertIn('paste file: %s' % os.path.join(self.dir,
+                                                      'api-paste.ini'),
+                      rows['pipeline']['details'])
         self.assertIn('policy file: %s' % os.path.join(self.dir,
                                                        'policy.json'),
                       rows['policy']['details'])

@@ -178,6 +178,12 @@ class PipelineTest(TestCase):
             WHERE + ': ... keystonecontext hoststatus osapi_compute_app_v21',
             'without the filter, as it should be', 'settings: none')
 
+    def test_paste_file_is_named(self):
+        self.assertResult(
+            Code.SUCCESS,
+            checks.check_pipeline(paste(), '/etc/nova/api-paste.ini'),
+            'paste file: /etc/nova/api-paste.ini')
+
     def test_other_filters_may_follow_it(self):
         self.assertResult(Code.SUCCESS, checks.check_pipeline(paste(
             v21=V21.replace('hoststatus', 'hoststatus faultwrap'))))
@@ -487,10 +493,13 @@ class WhoSeesTest(TestCase):
                           'rule:context_is_admin',
                           'set both host_status rules')
 
-    def test_administrators_seeing_nothing_warns(self):
+    def test_administrators_seeing_less_than_all_warns(self):
         result = checks.check_who_sees(CALLERS, ['none'] * 5)
         self.assertResult(Code.WARNING, result,
-                          'administrators do not see host_status')
+                          'administrators see none of host_status')
+        result = checks.check_who_sees(CALLERS, ['unknown-only'] * 5)
+        self.assertResult(Code.WARNING, result,
+                          'administrators see unknown-only of host_status')
 
     def test_oracle_failure_warns(self):
         result = checks.check_who_sees(CALLERS, self.OURS,
