@@ -76,6 +76,10 @@ class Unreadable(Exception):
     """The deployment cannot be read."""
 
 
+class _Unparsable(Exception):
+    """A policy file does not parse: the policy row's Failure."""
+
+
 def register(commands):
     """Add ``check`` and its options to the command line."""
     p = commands.add_parser(
@@ -278,28 +282,7 @@ class Deployment(object):
     def check(self, roles):
         """Every check of the files, in order."""
         results = [checks.check_pipeline(self.paste, self.paste_path)]
-        try:
-            rules = self.filter_enforcer.rules()
-            file_rules = self.filter_enforcer.file_rules()
-            nova_rules = self.nova_enforcer.rules()
-            nova_file_rules = self.nova_enforcer.file_rules()
-        except (ValueError, AttributeError, TypeError, OSError) as exc:
-            results.append(checks.Result(
-                checks.POLICY, checks.Code.FAILURE,
-                'the policy file %s does not parse: %s'
-                % (self._policy_name(), exc),
-                'correct the policy file: JSON or YAML, one '
-                '"name": "check string" per rule'))
-            why = 'the policy file does not parse'
-            results += [checks.not_checked(name, why, 'fix the policy row')
-                        for name in (checks.WHO_SEES, checks.LOOKUP)]
-        else:
-            results.append(checks.check_policy(
-                rules, file_rules, self.filter_enforcer.policy_path,
-                self.nova_enforcer.policy_path, self.nova_known,
-                self.config.oslo_policy.policy_default_rule))
-            results += self._callers(roles, rules, nova_rules,
-                                     nova_file_rules)
+        results += self._policy(roles)
         values = self.values()
         results.append(checks.check_timing(
             values['service_down_time'], values['nova_service_down_time'],
@@ -311,9 +294,40 @@ class Deployment(object):
             probe_memcached))
         return results
 
-    def _policy_name(self):
-        name = (self.settings.policy_file or
-                self.config.oslo_policy.policy_file)
+    def _policy(self, roles):
+        """The rows of the policy, of who sees host_status and of the
+        internal lookup."""
+        try:
+            rules, file_rules = self._rules(self.filter_enforcer,
+                                            self.settings.policy_file)
+            nova_rules, nova_file_rules = self._rules(self.nova_enforcer,
+                                                      None)
+        except _Unparsable as exc:
+            why = 'the policy file does not parse'
+            return [checks.Result(
+                checks.POLICY, checks.Code.FAILURE, str(exc),
+                'correct the policy file: JSON or YAML, one '
+                '"name": "check string" per rule')] + [
+                checks.not_checked(name, why, 'fix the policy row')
+                for name in (checks.WHO_SEES, checks.LOOKUP)]
+        return [checks.check_policy(
+            rules, file_rules, self.filter_enforcer.policy_path,
+            self.nova_enforcer.policy_path, self.nova_known,
+            self.config.oslo_policy.policy_default_rule)] + self._callers(
+                roles, rules, nova_rules, nova_file_rules)
+
+    def _rules(self, enforcer, policy_file):
+        """The rules in force, and those of the file ``enforcer`` reads."""
+        try:
+            return enforcer.rules(), enforcer.file_rules()
+        except (ValueError, AttributeError, TypeError, OSError) as exc:
+            raise _Unparsable('the policy file %s does not parse: %s'
+                              % (self._policy_name(policy_file), exc))
+
+    def _policy_name(self, policy_file):
+        """The path of ``policy_file``, else of Nova's, as oslo.policy
+        finds it."""
+        name = policy_file or self.config.oslo_policy.policy_file
         return self.config.find_file(name) or name
 
     def _callers(self, roles, rules, nova_rules, nova_file_rules):
