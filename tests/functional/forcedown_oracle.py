@@ -171,6 +171,9 @@ class FilterOverStub(fixtures.Fixture):
         self._max_version = max_version
 
     def _setUp(self):
+        # As in nova-api, Nova's API is loaded in the filter's process: the
+        # filter takes Nova's field types from it (forcedown._validator).
+        sandbox.shared(strip_nova=True)
         tmp = self.useFixture(fixtures.TempDir()).path
         policy_file = os.path.join(tmp, 'policy.json')
         with open(policy_file, 'w') as f:
