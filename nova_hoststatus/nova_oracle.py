@@ -115,6 +115,9 @@ def shared():
 
 def _serve(requests, replies):
     """The child: answer batches until the parent closes its end."""
+    from nova_hoststatus import sandbox
+    sandbox.native_threads()
+
     import nova.conf
     from nova.api.openstack.compute.views import servers as views
     from nova import context as nova_context

@@ -106,6 +106,18 @@ socket_timeout = 0.5
 """
 
 
+def native_threads():
+    """Have Nova's API run on native threads, in this process and its
+    children (nova-manage, uWSGI workers).
+
+    Every supported release honours this switch; without it, releases
+    whose API modules apply eventlet's monkey patching when imported would
+    patch the test runner's and the sandbox's own threads, which then hang.
+    Call it before anything imports Nova's API.
+    """
+    os.environ['OS_NOVA_DISABLE_EVENTLET_PATCHING'] = 'true'
+
+
 class NovaMissing(RuntimeError):
     """Raised when the ``nova`` extra is not installed."""
 
@@ -347,6 +359,7 @@ class NovaSandbox(object):
         except ImportError:
             raise NovaMissing(NOVA_MISSING)
         NovaSandbox._started = True
+        native_threads()
         self.path = tempfile.mkdtemp(prefix='nova-hoststatus-')
         try:
             self._start()

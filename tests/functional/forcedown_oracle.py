@@ -49,6 +49,7 @@ import webob
 import webob.dec
 
 from nova_hoststatus import middleware
+from nova_hoststatus import sandbox
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE') or 1)
 JSON = 'application/json'
@@ -170,6 +171,9 @@ class FilterOverStub(fixtures.Fixture):
         self._max_version = max_version
 
     def _setUp(self):
+        # As in nova-api, Nova's API is loaded in the filter's process: the
+        # filter takes Nova's field types from it (forcedown._validator).
+        sandbox.shared(strip_nova=True)
         tmp = self.useFixture(fixtures.TempDir()).path
         policy_file = os.path.join(tmp, 'policy.json')
         with open(policy_file, 'w') as f:
@@ -267,10 +271,8 @@ class _Causes(logging.Handler):
 
 def _serve():
     """Answer batches from stdin with Nova's own code, until stdin ends."""
-    # First, as Nova's WSGI entry point does: its API runs on native
-    # threads.
-    from nova import monkey_patch
-    monkey_patch.patch(backend='threading')
+    # First, as in the sandbox: Nova's API runs on native threads.
+    sandbox.native_threads()
 
     from nova.api import openstack
     from nova.api.openstack import api_version_request

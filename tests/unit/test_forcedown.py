@@ -1,5 +1,8 @@
 import json
+import sys
+import types as types_module
 
+import fixtures
 import testtools
 
 from nova_hoststatus import forcedown
@@ -178,6 +181,34 @@ class UUIDFormTest(testtools.TestCase):
             forcedown.InvalidBody, forcedown.validate_uuid_form,
             raw({'status': 'disabled', 'disabled_reason': 'r' * 256}))
         self.assertIn('disabled_reason', str(error))
+
+
+class NovaFieldTypesTest(testtools.TestCase):
+    """Where Nova's API is loaded, its field types decide the message."""
+
+    BODY = raw(action(host='!' * 256))
+
+    def message(self):
+        error = self.assertRaises(forcedown.InvalidBody,
+                                  forcedown.validate_action_form, self.BODY)
+        return str(error)
+
+    def test_own_types_without_nova(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'sys.modules', dict(sys.modules, **{forcedown.NOVA_TYPES: None})))
+        self.assertIn("does not match", self.message())
+
+    def test_novas_keyword_order(self):
+        # A release whose host type checks the length before the pattern.
+        types = types_module.SimpleNamespace(
+            fqdn={'type': 'string', 'minLength': 1, 'maxLength': 255,
+                  'pattern': '^[a-zA-Z0-9-._]*$'},
+            boolean={'type': 'boolean'})
+        self.useFixture(fixtures.MonkeyPatch(
+            'sys.modules', dict(sys.modules, **{forcedown.NOVA_TYPES: types})))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_hoststatus.forcedown._validators', {}))
+        self.assertIn("is too long", self.message())
 
 
 class FaultTest(testtools.TestCase):
