@@ -66,8 +66,8 @@ def _validator(form):
 
     Of the errors of a value that breaks several rules Nova reports the
     first in its schema's order, which differs between releases (a host
-    name too long and with a character Nova refuses: "is too long" before
-    Nova 34, "does not match" in Nova 34).  So where Nova's API runs in
+    name too long and with a character Nova refuses: "is too long" from
+    Nova 31, "does not match" from Nova 32 on).  So where Nova's API runs in
     this process, as in nova-api, the field types are Nova's own; the
     filter never imports them, as importing Nova's API outside nova-api
     has side effects of its own.
