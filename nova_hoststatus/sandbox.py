@@ -261,6 +261,10 @@ def _upstream_paste_ini():
     raise NovaMissing('the nova distribution has no etc/nova/api-paste.ini')
 
 
+# The filters that put Nova's context of the caller in the environment.
+CONTEXT_FILTERS = ('keystonecontext', 'noauth2')
+
+
 def _pipeline(names, remove=(), insert_after=None, insert=()):
     out = [n for n in names.split() if n not in remove]
     if insert_after is not None and insert:
@@ -274,7 +278,7 @@ def paste_config(upstream, strip_nova=False):
 
     ``authtoken`` leaves the keystone pipelines (there is no Keystone: the
     ``X-*`` headers stand for a validated token), the host_status filter goes
-    after ``keystonecontext`` in the v2.1 pipeline, optionally followed by the
+    after the context filter in each v2.1 pipeline, optionally followed by the
     filter that strips Nova's own ``host_status``.  A second composite,
     ``osapi_compute_nova``, is Nova's v2.1 API without either: the oracle.
     """
@@ -285,19 +289,23 @@ def paste_config(upstream, strip_nova=False):
     v21 = 'composite:openstack_compute_api_v21'
     legacy = 'composite:openstack_compute_api_v21_legacy_v2_compatible'
     nova_v21 = v21 + '_nova'
-    upstream_v21 = parser.get(v21, 'keystone')
 
     parser[legacy]['keystone'] = _pipeline(
         parser.get(legacy, 'keystone'), remove=('authtoken',))
-    parser[nova_v21] = dict(parser[v21])
-    parser[nova_v21]['keystone'] = _pipeline(upstream_v21,
-                                             remove=('authtoken',))
     ours = [FILTER_NAME]
     if strip_nova:
         ours.append(STRIP_NAME)
-    parser[v21]['keystone'] = _pipeline(
-        upstream_v21, remove=('authtoken',),
-        insert_after='keystonecontext', insert=ours)
+    parser[nova_v21] = dict(parser[v21])
+    # Every pipeline of the v2.1 composite gets the filter right after its
+    # context filter (Nova releases before 34 also ship a noauth2 one).
+    for strategy, names in parser[v21].items():
+        context = next((name for name in CONTEXT_FILTERS
+                        if name in names.split()), None)
+        if context is None:
+            continue
+        parser[nova_v21][strategy] = _pipeline(names, remove=('authtoken',))
+        parser[v21][strategy] = _pipeline(
+            names, remove=('authtoken',), insert_after=context, insert=ours)
 
     urlmap = 'composite:osapi_compute'
     nova_urlmap = 'composite:' + NOVA_APP
