@@ -23,6 +23,8 @@ the ``workers`` extra, and uses memcached where it is installed.
 import argparse
 import sys
 
+from pbr import version
+
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
 from nova_hoststatus import sandbox
@@ -34,10 +36,18 @@ def main(argv=None):
         prog='nova-hoststatus',
         description='Run the host_status filter in front of real Nova on '
                     'this machine (needs the nova extra).')
+    parser.add_argument(
+        '--version', action='version', version='%(prog)s ' +
+        version.VersionInfo('nova-hoststatus').version_string())
     commands = parser.add_subparsers(dest='command', required=True)
     drill.register(commands)
     serve.register(commands)
     args = parser.parse_args(argv)
+    check_options = getattr(args, 'check_options', None)
+    problem = check_options(args) if check_options else None
+    if problem:
+        # Exits 2, with the command's usage, like any other option error.
+        commands.choices[args.command].error(problem)
     try:
         return args.func(args)
     except (sandbox.NovaMissing, workers.Missing) as exc:

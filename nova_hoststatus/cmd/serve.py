@@ -16,7 +16,10 @@ A fleet with a host in every state, the owner rule set, and ready-made
 commands for curl, novaclient and the openstack CLI.
 """
 
+import errno
 import signal
+import socket
+import sys
 import threading
 import time
 
@@ -28,13 +31,41 @@ def register(commands):
     """Add ``serve`` and its options to the command line."""
     p = commands.add_parser(
         'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
-    p.add_argument('--port', type=int, default=8774,
-                   help='port on 127.0.0.1 (default 8774)')
+    p.add_argument('--port', type=common.port, default=8774,
+                   help='port on 127.0.0.1 (default 8774); it must be free')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
                         'every value shown)')
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check_options=check_options)
+
+
+def check_options(args):
+    """Find a busy port now, not after Nova's 15 s start; None if free."""
+    problem = port_problem(args.port)
+    return problem and 'argument --port: %s' % problem
+
+
+def port_problem(port):
+    """Why 127.0.0.1:``port`` cannot be served on, or None.
+
+    Binds as the server will (address reuse on), so a port left in
+    TIME_WAIT by an earlier run counts as free, as it is to the server.
+    """
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(('127.0.0.1', port))
+        except OSError as exc:
+            return _port_error(port, exc)
+    return None
+
+
+def _port_error(port, exc):
+    if exc.errno == errno.EADDRINUSE:
+        return ('127.0.0.1:%d is in use; choose a free port with --port'
+                % port)
+    return '127.0.0.1:%d cannot be used: %s' % (port, exc.strerror or exc)
 
 
 DEMO_HOSTS = (
@@ -63,7 +94,13 @@ def run(args):
         owner = box.headers(DEMO_PROJECT, DEMO_USER)
         admin = box.headers(common.ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
         tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
-        url = box.serve(args.port, tokens)
+        try:
+            url = box.serve(args.port, tokens)
+        except OSError as exc:
+            # Taken while Nova was starting.
+            print('nova-hoststatus serve: error: %s'
+                  % _port_error(args.port, exc), file=sys.stderr)
+            return 2
         beat = threading.Thread(target=_heartbeats, args=(box,),
                                 name='heartbeats', daemon=True)
         beat.start()
