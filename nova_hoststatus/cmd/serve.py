@@ -12,8 +12,9 @@
 
 """``nova-hoststatus serve``: the sandbox on a loopback port, to try by hand.
 
-A fleet with a host in every state, the owner rule set, and ready-made
-commands for curl, novaclient and the openstack CLI.
+A fleet with a host in every state, the owner rule set, ready-made
+commands for curl, novaclient and the openstack CLI, and one line on stdout
+for each request served.
 """
 
 import errno
@@ -95,7 +96,7 @@ def run(args):
         admin = box.headers(common.ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
         tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
         try:
-            url = box.serve(args.port, tokens)
+            url = box.serve(args.port, tokens, log=_log)
         except OSError as exc:
             # Taken while Nova was starting.
             print('nova-hoststatus serve: error: %s'
@@ -113,6 +114,10 @@ def run(args):
         except KeyboardInterrupt:
             print('\nStopping.')
     return 0
+
+
+def _log(line):
+    print(line, flush=True)
 
 
 def _interrupt(signum, frame):
@@ -170,4 +175,6 @@ def _examples(url, servers, owner):
     print('  openstack --os-auth-type admin_token --os-token admin '
           '--os-endpoint %s --os-compute-api-version 2.11 '
           'compute service set --down compute-up nova-compute' % url)
+    print('\nOne line per request follows (method, path, status, time, '
+          'caller).')
     print('\nCtrl-C stops.', flush=True)

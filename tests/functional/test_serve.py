@@ -10,15 +10,54 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``serve`` as a user meets it: its port check."""
+"""``serve`` as a user meets it: its port check and its answer to no caller.
+"""
 
+import http.client
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import testtools
+
+from tests.functional import base
+
+
+class TestServedCaller(base.TestCase):
+
+    def get(self, path, headers=None):
+        url = urllib.parse.urlsplit(self.sandbox.serve())
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            conn.request('GET', path, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.getheader('Content-Type'), resp.read()
+        finally:
+            conn.close()
+
+    def test_no_caller_gets_json_401_naming_the_headers(self):
+        status, content_type, body = self.get('/v2.1/servers/detail', {
+            'X-Auth-Token': 'anything', 'X-User-Id': self.user})
+        self.assertEqual((401, 'application/json'), (status, content_type))
+        fault = json.loads(body)['unauthorized']
+        self.assertEqual(401, fault['code'])
+        self.assertIn('Missing X-Project-Id, X-Roles.', fault['message'])
+
+    def test_a_caller_reaches_nova(self):
+        self.server(self.host())
+        status, _, body = self.get('/v2.1/servers', dict(
+            self.sandbox.headers(self.project, self.user)))
+        self.assertEqual(200, status, body)
+        self.assertEqual(1, len(json.loads(body)['servers']))
+
+    def test_version_document_needs_no_caller(self):
+        status, _, body = self.get('/v2.1')
+        self.assertEqual(200, status, body)
+        self.assertEqual('v2.1', json.loads(body)['version']['id'])
 
 
 class TestServeCommand(testtools.TestCase):

@@ -1,7 +1,7 @@
-"""The command line: options checked before Nova starts.
+"""The command line: options checked before Nova starts, and serve's HTTP.
 
 None of this needs Nova: a bad option must be refused at once, not after
-Nova's start.
+Nova's start, and the wrappers ``serve`` puts around Nova are plain WSGI.
 """
 
 import contextlib
@@ -12,10 +12,12 @@ import sys
 
 import fixtures
 import testtools
+import webob
 
 from nova_hoststatus import cmd
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
+from nova_hoststatus import sandbox
 
 
 class CommandLineTest(testtools.TestCase):
@@ -112,3 +114,83 @@ class CommandLineTest(testtools.TestCase):
         out = subprocess.run([sys.executable, '-c', code], check=True,
                              capture_output=True, text=True).stdout
         self.assertEqual('[]', out.strip())
+
+
+def _echo_caller(environ, start_response):
+    """An API that answers with the caller it was given."""
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %s' % (environ.get('HTTP_X_PROJECT_ID'),
+                        environ.get('HTTP_X_USER_ID'))).encode()]
+
+
+class KeystoneStandInTest(testtools.TestCase):
+
+    TOKENS = {'owner': {'X-User-Id': 'demo-user', 'X-Project-Id': 'demo',
+                        'X-Roles': 'member,reader'}}
+
+    def call(self, path, headers=None, tokens=TOKENS):
+        app = sandbox._keystone_stand_in(_echo_caller, tokens)
+        return webob.Request.blank(path, headers=headers or {}).get_response(
+            app)
+
+    def test_no_caller_gets_json_401_naming_every_header(self):
+        resp = self.call('/v2.1/servers/detail')
+        self.assertEqual(401, resp.status_int)
+        self.assertEqual('application/json', resp.content_type)
+        fault = resp.json['unauthorized']
+        self.assertEqual(401, fault['code'])
+        self.assertIn('Missing X-Auth-Token, X-User-Id, X-Project-Id, '
+                      'X-Roles.', fault['message'])
+        self.assertIn("the token 'owner' alone", fault['message'])
+
+    def test_names_only_what_is_missing(self):
+        resp = self.call('/v2/servers', {'X-Auth-Token': 'x',
+                                         'X-User-Id': 'u', 'X-Roles': ''})
+        self.assertEqual(401, resp.status_int)
+        self.assertIn('Missing X-Project-Id.',
+                      resp.json['unauthorized']['message'])
+
+    def test_without_tokens_none_is_offered(self):
+        resp = self.call('/v2.1/servers', tokens={})
+        self.assertNotIn('alone', resp.json['unauthorized']['message'])
+
+    def test_every_header_passes(self):
+        resp = self.call('/v2.1/servers', {
+            'X-Auth-Token': 'anything', 'X-User-Id': 'u',
+            'X-Project-Id': 'p', 'X-Roles': 'reader'})
+        self.assertEqual((200, b'p u'), (resp.status_int, resp.body))
+
+    def test_known_token_alone_stands_for_its_caller(self):
+        resp = self.call('/v2.1/servers', {'X-Auth-Token': 'owner'})
+        self.assertEqual((200, b'demo demo-user'),
+                         (resp.status_int, resp.body))
+
+    def test_headers_sent_win_over_the_token(self):
+        resp = self.call('/v2.1/servers', {
+            'X-Auth-Token': 'owner', 'X-User-Id': 'u', 'X-Project-Id': 'p',
+            'X-Roles': 'admin'})
+        self.assertEqual(b'p u', resp.body)
+
+    def test_version_documents_need_no_caller(self):
+        for path in ('/', '/v2', '/v2/', '/v2.1', '/v2.1/'):
+            self.assertEqual(200, self.call(path).status_int, path)
+
+
+class RequestLogTest(testtools.TestCase):
+
+    def test_one_line_per_request(self):
+        lines = []
+        app = sandbox._with_request_log(
+            sandbox._keystone_stand_in(_echo_caller,
+                                       KeystoneStandInTest.TOKENS),
+            lines.append)
+        for token in ('owner', None):
+            req = webob.Request.blank('/v2.1/servers/detail?all_tenants=1')
+            if token:
+                req.headers['X-Auth-Token'] = token
+            req.get_response(app)
+        self.assertEqual(2, len(lines))
+        self.assertRegex(lines[0], r'^GET /v2.1/servers/detail\?all_tenants=1'
+                                   r' 200 \d+ ms project=demo user=demo-user$')
+        self.assertRegex(lines[1], r'^GET /v2.1/servers/detail\?all_tenants=1'
+                                   r' 401 \d+ ms project=- user=-$')
