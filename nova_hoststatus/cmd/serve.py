@@ -165,16 +165,18 @@ def _examples(url, servers, owner):
           'additional_headers=%r); '
           "print(client.Client('2.16', session=s).servers.get('%s')"
           '.host_status)"' % (url, owner, first))
-    print('\nopenstack CLI:')
-    print('  openstack --os-auth-type admin_token --os-token owner '
-          '--os-endpoint %s --os-compute-api-version 2.16 '
-          'server show %s -c name -c host_status' % (url, first))
-    print('  openstack --os-auth-type admin_token --os-token admin '
-          '--os-endpoint %s --os-compute-api-version 2.16 '
-          'server show %s -c name -c host_status' % (url, first))
-    print('  openstack --os-auth-type admin_token --os-token admin '
-          '--os-endpoint %s --os-compute-api-version 2.11 '
-          'compute service set --down compute-up nova-compute' % url)
+    print("\nopenstack CLI (the clients extra). 'server list' insists on "
+          'an identity v3 client even though it sends Keystone nothing; '
+          'these name one:')
+    print('  export OS_AUTH_TYPE=admin_token OS_ENDPOINT=%s '
+          'OS_IDENTITY_API_VERSION=3 OS_IDENTITY_ENDPOINT_OVERRIDE=%s '
+          'OS_COMPUTE_API_VERSION=2.16' % (url, url))
+    print("  OS_TOKEN=owner openstack server list --long "
+          "-c Name -c Status -c 'Host Status'")
+    print('  OS_TOKEN=owner openstack server show vm-on-compute-down '
+          '-c name -c host_status')
+    print('  OS_TOKEN=admin openstack --os-compute-api-version 2.11 '
+          'compute service set --down compute-up nova-compute')
     print('\nOne line per request follows (method, path, status, time, '
           'caller).')
     print('\nCtrl-C stops.', flush=True)
