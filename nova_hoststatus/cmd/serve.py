@@ -158,13 +158,12 @@ def _examples(url, servers, owner):
           "true}' %s/os-services/force-down" % url)
     print("  (the tokens 'owner' and 'admin' stand for these callers, so "
           'the other X-* headers may be left out)')
-    print('\npython-novaclient:')
-    print('  python -c "from keystoneauth1 import noauth, session; '
+    print('\npython-novaclient, as the owner:')
+    print('  python -c "from keystoneauth1 import session, token_endpoint; '
           'from novaclient import client; '
-          "s = session.Session(auth=noauth.NoAuth(endpoint='%s'), "
-          'additional_headers=%r); '
+          "s = session.Session(auth=token_endpoint.Token('%s', 'owner')); "
           "print(client.Client('2.16', session=s).servers.get('%s')"
-          '.host_status)"' % (url, owner, first))
+          '.host_status)"' % (url, first))
     print("\nopenstack CLI (the clients extra). 'server list' insists on "
           'an identity v3 client even though it sends Keystone nothing; '
           'these name one:')
