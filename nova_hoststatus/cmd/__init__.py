@@ -38,7 +38,7 @@ def main(argv=None):
                     'this machine (needs the nova extra).')
     parser.add_argument(
         '--version', action='version', version='%(prog)s ' +
-        version.VersionInfo('nova-hoststatus').version_string())
+        version.VersionInfo('nova-hoststatus').release_string())
     commands = parser.add_subparsers(dest='command', required=True)
     drill.register(commands)
     serve.register(commands)
