@@ -16,9 +16,10 @@ The sandbox is what the functional tests, the ``drill`` and ``serve``
 commands run against: upstream Nova (the ``nova`` extra), its real WSGI
 entry point and its real ``nova-manage``, on sqlite, without a message bus
 or Keystone.  Only what a compute API needs from the outside is stood in
-for: a loopback Neutron that has no ports and Glance that has one image, and
+for: a loopback Neutron that has no ports and Glance that has one image,
 records for compute services and servers written straight into Nova's
-databases, as nova-compute and the conductor would have written them.
+databases, as nova-compute and the conductor would have written them, and,
+when the API is served over HTTP, Keystone's check of the caller's headers.
 
 Nova configures itself from process-wide state (``oslo.config``'s global
 ``CONF``, its database engines, its WSGI application), so one process holds
@@ -34,6 +35,7 @@ import http.server
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -233,15 +235,79 @@ def strip_filter_factory(global_conf, **local_conf):
     return _filter
 
 
-def _with_token_callers(app, tokens):
-    """Fill in the caller's headers from a known token, if none were sent."""
+# What a request carries once Keystone's auth_token middleware has
+# validated its token, and what the served sandbox asks for instead.
+CALLER_HEADERS = ('X-Auth-Token', 'X-User-Id', 'X-Project-Id', 'X-Roles')
+
+# Below these, Nova serves its version documents to anyone.
+_NEEDS_CALLER = re.compile(r'^/v2(\.1)?/.')
+
+
+def _environ_key(header):
+    return 'HTTP_' + header.upper().replace('-', '_')
+
+
+def _keystone_stand_in(app, tokens):
+    """Stand in for Keystone's auth_token middleware when serving over HTTP.
+
+    A known token sent alone stands for its caller (``tokens`` maps it to
+    the other headers), for clients that can send a token but no other
+    header, such as the ``openstack`` CLI.  A request to the API that still
+    lacks a caller header gets a JSON 401 that names it: Nova alone would
+    answer an HTML 401 with no hint, or a 403 that blames its policy.
+    """
     def app_with_callers(environ, start_response):
         caller = tokens.get(environ.get('HTTP_X_AUTH_TOKEN'))
         if caller and 'HTTP_X_PROJECT_ID' not in environ:
             for name, value in caller.items():
-                environ['HTTP_' + name.upper().replace('-', '_')] = value
+                environ[_environ_key(name)] = value
+        missing = [name for name in CALLER_HEADERS
+                   if _environ_key(name) not in environ]
+        if missing and _NEEDS_CALLER.match(environ.get('PATH_INFO', '')):
+            return _unauthorized(missing, tokens)(environ, start_response)
         return app(environ, start_response)
     return app_with_callers
+
+
+def _unauthorized(missing, tokens):
+    message = ('Missing %s. The sandbox stands in for Keystone: send '
+               'X-Auth-Token (any value), X-User-Id, X-Project-Id and '
+               'X-Roles' % ', '.join(missing))
+    if tokens:
+        message += ', or the token %s alone' % ' or '.join(
+            repr(token) for token in sorted(tokens))
+    return webob.Response(
+        status=401, json_body={'unauthorized': {'code': 401,
+                                                'message': message + '.'}})
+
+
+def _with_request_log(app, log):
+    """Report each request in one line: what, the answer, time, caller."""
+    def app_with_log(environ, start_response):
+        started = time.monotonic()
+        # Read before Nova's URL map moves the prefix into SCRIPT_NAME.
+        path = environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
+        if environ.get('QUERY_STRING'):
+            path += '?' + environ['QUERY_STRING']
+        status = []
+
+        def start_and_note(code, headers, exc_info=None):
+            status[:] = [code.split(' ', 1)[0]]
+            return start_response(code, headers, exc_info)
+
+        body = app(environ, start_and_note)
+        try:
+            chunks = list(body)
+        finally:
+            if hasattr(body, 'close'):
+                body.close()
+        log('%s %s %s %.0f ms project=%s user=%s' % (
+            environ.get('REQUEST_METHOD'), path, ''.join(status) or '-',
+            (time.monotonic() - started) * 1000,
+            environ.get('HTTP_X_PROJECT_ID', '-'),
+            environ.get('HTTP_X_USER_ID', '-')))
+        return chunks
+    return app_with_log
 
 
 def _upstream_paste_ini():
@@ -343,6 +409,7 @@ class NovaSandbox(object):
         self.url = None
         self._stand_in = None
         self._server = None
+        self._tokens = {}
         self._flavor = None
         self._cell = None
         self._admin = None
@@ -702,18 +769,21 @@ class NovaSandbox(object):
 
     # Serving over HTTP
 
-    def serve(self, port=0, tokens=None):
+    def serve(self, port=0, tokens=None, log=None):
         """Serve the filtered API on 127.0.0.1:``port`` from a thread.
 
         ``tokens`` maps a token to the caller it stands for (a dict of
-        ``X-User-Id``, ``X-Project-Id``, ``X-Roles``), for clients that can
-        send a token but no other header, such as the ``openstack`` CLI.
-        Returns the endpoint URL (``http://127.0.0.1:PORT/v2.1``).
+        ``X-User-Id``, ``X-Project-Id``, ``X-Roles``); every call adds its
+        tokens to those already known.  ``log``, given when the server
+        starts, is called with one line per request.  Raises OSError when
+        the port cannot be had.  Returns the endpoint URL
+        (``http://127.0.0.1:PORT/v2.1``).
         """
+        self._tokens.update(tokens or {})
         if self._server is None:
-            app = self.app
-            if tokens:
-                app = _with_token_callers(app, tokens)
+            app = _keystone_stand_in(self.app, self._tokens)
+            if log is not None:
+                app = _with_request_log(app, log)
             self._server = simple_server.make_server(
                 '127.0.0.1', port, app, handler_class=_QuietHandler)
             threading.Thread(target=self._server.serve_forever,

@@ -26,6 +26,8 @@ own decisions where Nova is installed.
 import argparse
 import sys
 
+from pbr import version
+
 from nova_hoststatus.cmd import check
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
@@ -39,11 +41,19 @@ def main(argv=None):
         description='Check a deployment of the host_status filter, or run '
                     'it in front of real Nova on this machine (drill and '
                     'serve need the nova extra).')
+    parser.add_argument(
+        '--version', action='version', version='%(prog)s ' +
+        version.VersionInfo('nova-hoststatus').release_string())
     commands = parser.add_subparsers(dest='command', required=True)
     check.register(commands)
     drill.register(commands)
     serve.register(commands)
     args = parser.parse_args(argv)
+    check_options = getattr(args, 'check_options', None)
+    problem = check_options(args) if check_options else None
+    if problem:
+        # Exits 2, with the command's usage, like any other option error.
+        commands.choices[args.command].error(problem)
     try:
         return args.func(args)
     except (sandbox.NovaMissing, workers.Missing) as exc:

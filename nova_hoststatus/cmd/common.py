@@ -10,14 +10,54 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""What the commands share: the sandbox they start, its callers, tables."""
+"""What the commands share: option types, the sandbox, its callers, tables.
+"""
 
+import argparse
 import importlib.metadata
+import math
 
 from nova_hoststatus import sandbox
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 ADMIN_PROJECT = 'admin'
+
+
+def positive_int(text):
+    """An argparse type: a whole number of at least 1."""
+    return _bounded_int(text, 1, None, 'a whole number of at least 1')
+
+
+def non_negative_int(text):
+    """An argparse type: a whole number of at least 0."""
+    return _bounded_int(text, 0, None, 'a whole number of at least 0')
+
+
+def port(text):
+    """An argparse type: a TCP port number a server can listen on."""
+    return _bounded_int(text, 1, 65535, 'a port number from 1 to 65535')
+
+
+def positive_seconds(text):
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            'must be a number of seconds above 0, got %r' % text)
+    return value
+
+
+def _bounded_int(text, low, high, what):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError('must be %s, got %r' % (what, text))
+    return value
 
 
 def start_sandbox(strip_nova):

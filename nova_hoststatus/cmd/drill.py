@@ -34,20 +34,20 @@ def register(commands):
     """Add ``drill`` and its options to the command line."""
     p = commands.add_parser(
         'drill', help='measure how fast a VM owner learns its host is down')
-    p.add_argument('--hosts', type=int, default=10,
+    p.add_argument('--hosts', type=common.positive_int, default=10,
                    help='compute hosts (default 10)')
-    p.add_argument('--servers', type=int, default=100,
+    p.add_argument('--servers', type=common.positive_int, default=100,
                    help="servers of the owner's tenant, spread over the "
-                        'hosts (default 100)')
-    p.add_argument('--rounds', type=int, default=3,
+                        'hosts, at least one per host (default 100)')
+    p.add_argument('--rounds', type=common.positive_int, default=3,
                    help='force-downs, alternating the 2.11 and 2.53 forms '
                         '(default 3)')
-    p.add_argument('--budget', type=float, default=1.0,
+    p.add_argument('--budget', type=common.positive_seconds, default=1.0,
                    help='seconds allowed until the owner sees DOWN '
                         '(default 1.0)')
-    p.add_argument('--rows', type=int, default=20,
+    p.add_argument('--rows', type=common.non_negative_int, default=20,
                    help='rows of each table to print, 0 for all')
-    p.add_argument('--workers', type=int, default=1,
+    p.add_argument('--workers', type=common.positive_int, default=1,
                    help='API worker processes (default 1: Nova in this '
                         'process); 2 or more run Nova\'s API under uWSGI '
                         '(the workers extra), sharing state through a '
@@ -56,7 +56,23 @@ def register(commands):
     p.add_argument('--no-memcached', action='store_true',
                    help='with --workers, leave memcached out: each worker '
                         'keeps its own state, for comparison')
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check_options=check_options)
+
+
+def check_options(args):
+    """What the options say together that no single one can; None if fine.
+
+    Every round forces down a host and waits for the owner to see DOWN on
+    its servers: a host without servers would pass without showing
+    anything.
+    """
+    if args.servers < args.hosts:
+        return ('argument --servers: must be at least --hosts (%d), so that '
+                'every host carries a server, got %d'
+                % (args.hosts, args.servers))
+    if args.no_memcached and args.workers < 2:
+        return 'argument --no-memcached: needs --workers 2 or more'
+    return None
 
 
 def _view(servers):
@@ -136,8 +152,6 @@ def _force_down(box, host, service_id, forced, form):
 
 def run(args):
     """The Doctor scenario: one force-down, every VM on the host told."""
-    if args.hosts < 1 or args.servers < 1 or args.rounds < 1:
-        raise SystemExit('--hosts, --servers and --rounds must be positive')
     if args.workers > 1:
         return drill_workers(args)
     with common.start_sandbox(strip_nova=True) as box:

@@ -12,11 +12,15 @@
 
 """``nova-hoststatus serve``: the sandbox on a loopback port, to try by hand.
 
-A fleet with a host in every state, the owner rule set, and ready-made
-commands for curl, novaclient and the openstack CLI.
+A fleet with a host in every state, the owner rule set, ready-made
+commands for curl, novaclient and the openstack CLI, and one line on stdout
+for each request served.
 """
 
+import errno
 import signal
+import socket
+import sys
 import threading
 import time
 
@@ -28,13 +32,41 @@ def register(commands):
     """Add ``serve`` and its options to the command line."""
     p = commands.add_parser(
         'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
-    p.add_argument('--port', type=int, default=8774,
-                   help='port on 127.0.0.1 (default 8774)')
+    p.add_argument('--port', type=common.port, default=8774,
+                   help='port on 127.0.0.1 (default 8774); it must be free')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
                         'every value shown)')
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check_options=check_options)
+
+
+def check_options(args):
+    """Find a busy port now, not after Nova's 15 s start; None if free."""
+    problem = port_problem(args.port)
+    return problem and 'argument --port: %s' % problem
+
+
+def port_problem(port):
+    """Why 127.0.0.1:``port`` cannot be served on, or None.
+
+    Binds as the server will (address reuse on), so a port left in
+    TIME_WAIT by an earlier run counts as free, as it is to the server.
+    """
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(('127.0.0.1', port))
+        except OSError as exc:
+            return _port_error(port, exc)
+    return None
+
+
+def _port_error(port, exc):
+    if exc.errno == errno.EADDRINUSE:
+        return ('127.0.0.1:%d is in use; choose a free port with --port'
+                % port)
+    return '127.0.0.1:%d cannot be used: %s' % (port, exc.strerror or exc)
 
 
 DEMO_HOSTS = (
@@ -63,7 +95,13 @@ def run(args):
         owner = box.headers(DEMO_PROJECT, DEMO_USER)
         admin = box.headers(common.ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
         tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
-        url = box.serve(args.port, tokens)
+        try:
+            url = box.serve(args.port, tokens, log=_log)
+        except OSError as exc:
+            # Taken while Nova was starting.
+            print('nova-hoststatus serve: error: %s'
+                  % _port_error(args.port, exc), file=sys.stderr)
+            return 2
         beat = threading.Thread(target=_heartbeats, args=(box,),
                                 name='heartbeats', daemon=True)
         beat.start()
@@ -76,6 +114,10 @@ def run(args):
         except KeyboardInterrupt:
             print('\nStopping.')
     return 0
+
+
+def _log(line):
+    print(line, flush=True)
 
 
 def _interrupt(signum, frame):
@@ -116,21 +158,24 @@ def _examples(url, servers, owner):
           "true}' %s/os-services/force-down" % url)
     print("  (the tokens 'owner' and 'admin' stand for these callers, so "
           'the other X-* headers may be left out)')
-    print('\npython-novaclient:')
-    print('  python -c "from keystoneauth1 import noauth, session; '
+    print('\npython-novaclient, as the owner:')
+    print('  python -c "from keystoneauth1 import session, token_endpoint; '
           'from novaclient import client; '
-          "s = session.Session(auth=noauth.NoAuth(endpoint='%s'), "
-          'additional_headers=%r); '
+          "s = session.Session(auth=token_endpoint.Token('%s', 'owner')); "
           "print(client.Client('2.16', session=s).servers.get('%s')"
-          '.host_status)"' % (url, owner, first))
-    print('\nopenstack CLI:')
-    print('  openstack --os-auth-type admin_token --os-token owner '
-          '--os-endpoint %s --os-compute-api-version 2.16 '
-          'server show %s -c name -c host_status' % (url, first))
-    print('  openstack --os-auth-type admin_token --os-token admin '
-          '--os-endpoint %s --os-compute-api-version 2.16 '
-          'server show %s -c name -c host_status' % (url, first))
-    print('  openstack --os-auth-type admin_token --os-token admin '
-          '--os-endpoint %s --os-compute-api-version 2.11 '
-          'compute service set --down compute-up nova-compute' % url)
+          '.host_status)"' % (url, first))
+    print("\nopenstack CLI (the clients extra). 'server list' insists on "
+          'an identity v3 client even though it sends Keystone nothing; '
+          'these name one:')
+    print('  export OS_AUTH_TYPE=admin_token OS_ENDPOINT=%s '
+          'OS_IDENTITY_API_VERSION=3 OS_IDENTITY_ENDPOINT_OVERRIDE=%s '
+          'OS_COMPUTE_API_VERSION=2.16' % (url, url))
+    print("  OS_TOKEN=owner openstack server list --long "
+          "-c Name -c Status -c 'Host Status'")
+    print('  OS_TOKEN=owner openstack server show vm-on-compute-down '
+          '-c name -c host_status')
+    print('  OS_TOKEN=admin openstack --os-compute-api-version 2.11 '
+          'compute service set --down compute-up nova-compute')
+    print('\nOne line per request follows (method, path, status, time, '
+          'caller).')
     print('\nCtrl-C stops.', flush=True)

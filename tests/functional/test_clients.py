@@ -12,6 +12,10 @@
 
 """Real OpenStack clients over HTTP, against the filter in front of Nova."""
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 from keystoneauth1 import noauth
@@ -127,3 +131,31 @@ class TestOpenStackSDK(ClientCase):
             time.sleep(0.2)
             seen = read()
         return seen
+
+
+class TestOpenStackCLI(ClientCase):
+    """The README's recipe for the openstack CLI, without a Keystone."""
+
+    def openstack(self, token, *argv):
+        """Run the openstack CLI of this environment as ``token``'s caller.
+        """
+        env = dict(os.environ, OS_AUTH_TYPE='admin_token', OS_TOKEN=token,
+                   OS_ENDPOINT=self.url, OS_IDENTITY_API_VERSION='3',
+                   OS_IDENTITY_ENDPOINT_OVERRIDE=self.url,
+                   OS_COMPUTE_API_VERSION='2.16')
+        env.pop('OS_CLOUD', None)
+        proc = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), 'openstack')] +
+            list(argv) + ['-f', 'json'],
+            env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def test_server_list_long_as_the_owner(self):
+        token = base.unique('cli-owner')
+        self.sandbox.serve(tokens={token: {
+            'X-User-Id': self.user, 'X-Project-Id': self.project,
+            'X-Roles': sandbox.MEMBER_ROLES}})
+        [row] = self.openstack(token, 'server', 'list', '--long')
+        self.assertEqual((self.server_id, 'UP'),
+                         (row['ID'], row['Host Status']))

@@ -1,0 +1,196 @@
+"""The command line: options checked before Nova starts, and serve's HTTP.
+
+None of this needs Nova: a bad option must be refused at once, not after
+Nova's start, and the wrappers ``serve`` puts around Nova are plain WSGI.
+"""
+
+import contextlib
+import io
+import socket
+import subprocess
+import sys
+
+import fixtures
+import testtools
+import webob
+
+from nova_hoststatus import cmd
+from nova_hoststatus.cmd import drill
+from nova_hoststatus.cmd import serve
+from nova_hoststatus import sandbox
+
+
+class CommandLineTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        # Whatever passes the options must not start anything.
+        self.ran = []
+        for module in (drill, serve):
+            self.useFixture(fixtures.MonkeyPatch(
+                module.__name__ + '.run', self.ran.append))
+
+    def main(self, *argv):
+        """Exit status, stdout and stderr of ``nova-hoststatus argv``."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cmd.main(list(argv))
+            except SystemExit as exc:
+                status = exc.code
+        return status, out.getvalue(), err.getvalue()
+
+    def assertRefused(self, option, *argv):
+        status, _, err = self.main(*argv)
+        self.assertEqual(2, status, err)
+        self.assertIn('error: argument %s: ' % option, err)
+        self.assertEqual([], self.ran)
+        return err
+
+    def test_drill_defaults_pass(self):
+        self.assertEqual(None, self.main('drill')[0])
+        [args] = self.ran
+        self.assertEqual((10, 100, 3, 1.0, 20, 1),
+                         (args.hosts, args.servers, args.rounds, args.budget,
+                          args.rows, args.workers))
+
+    def test_drill_bad_numbers(self):
+        for option, value in (('--hosts', '0'), ('--hosts', '-3'),
+                              ('--hosts', 'ten'), ('--servers', '0'),
+                              ('--rounds', '0'), ('--workers', '0'),
+                              ('--rows', '-1'), ('--budget', '0'),
+                              ('--budget', '-0.5'), ('--budget', 'nan'),
+                              ('--budget', 'inf'), ('--budget', 'soon')):
+            err = self.assertRefused(option, 'drill', option, value)
+            self.assertIn(repr(value), err)
+
+    def test_drill_edges_pass(self):
+        status, _, err = self.main('drill', '--hosts', '1', '--servers', '1',
+                                   '--rounds', '1', '--rows', '0',
+                                   '--budget', '0.001')
+        self.assertIsNone(status, err)
+
+    def test_drill_needs_a_server_on_every_host(self):
+        err = self.assertRefused('--servers', 'drill', '--hosts', '5',
+                                 '--servers', '4')
+        self.assertIn('at least --hosts (5)', err)
+        self.assertIsNone(self.main('drill', '--hosts', '5',
+                                    '--servers', '5')[0])
+
+    def test_no_memcached_needs_workers(self):
+        self.assertRefused('--no-memcached', 'drill', '--no-memcached')
+        self.assertIsNone(self.main('drill', '--workers', '2',
+                                    '--no-memcached')[0])
+
+    def test_serve_bad_ports(self):
+        for value in ('0', '-1', '65536', '99999', 'http'):
+            self.assertRefused('--port', 'serve', '--port', value)
+
+    def test_serve_busy_port(self):
+        with socket.socket() as busy:
+            busy.bind(('127.0.0.1', 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            err = self.assertRefused('--port', 'serve', '--port', str(port))
+        self.assertIn('127.0.0.1:%d is in use' % port, err)
+
+    def test_serve_free_port(self):
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        self.assertIsNone(self.main('serve', '--port', str(port))[0])
+        [args] = self.ran
+        self.assertEqual(port, args.port)
+
+    def test_version(self):
+        status, out, _ = self.main('--version')
+        self.assertEqual(0, status)
+        self.assertRegex(out, r'^nova-hoststatus \d+\.\d+')
+
+    def test_importing_the_commands_leaves_nova_alone(self):
+        code = ('import sys; import nova_hoststatus.cmd; '
+                "print(sorted(m for m in sys.modules if m == 'nova' "
+                "or m.startswith('nova.')))")
+        out = subprocess.run([sys.executable, '-c', code], check=True,
+                             capture_output=True, text=True).stdout
+        self.assertEqual('[]', out.strip())
+
+
+def _echo_caller(environ, start_response):
+    """An API that answers with the caller it was given."""
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [('%s %s' % (environ.get('HTTP_X_PROJECT_ID'),
+                        environ.get('HTTP_X_USER_ID'))).encode()]
+
+
+class KeystoneStandInTest(testtools.TestCase):
+
+    TOKENS = {'owner': {'X-User-Id': 'demo-user', 'X-Project-Id': 'demo',
+                        'X-Roles': 'member,reader'}}
+
+    def call(self, path, headers=None, tokens=TOKENS):
+        app = sandbox._keystone_stand_in(_echo_caller, tokens)
+        return webob.Request.blank(path, headers=headers or {}).get_response(
+            app)
+
+    def test_no_caller_gets_json_401_naming_every_header(self):
+        resp = self.call('/v2.1/servers/detail')
+        self.assertEqual(401, resp.status_int)
+        self.assertEqual('application/json', resp.content_type)
+        fault = resp.json['unauthorized']
+        self.assertEqual(401, fault['code'])
+        self.assertIn('Missing X-Auth-Token, X-User-Id, X-Project-Id, '
+                      'X-Roles.', fault['message'])
+        self.assertIn("the token 'owner' alone", fault['message'])
+
+    def test_names_only_what_is_missing(self):
+        resp = self.call('/v2/servers', {'X-Auth-Token': 'x',
+                                         'X-User-Id': 'u', 'X-Roles': ''})
+        self.assertEqual(401, resp.status_int)
+        self.assertIn('Missing X-Project-Id.',
+                      resp.json['unauthorized']['message'])
+
+    def test_without_tokens_none_is_offered(self):
+        resp = self.call('/v2.1/servers', tokens={})
+        self.assertNotIn('alone', resp.json['unauthorized']['message'])
+
+    def test_every_header_passes(self):
+        resp = self.call('/v2.1/servers', {
+            'X-Auth-Token': 'anything', 'X-User-Id': 'u',
+            'X-Project-Id': 'p', 'X-Roles': 'reader'})
+        self.assertEqual((200, b'p u'), (resp.status_int, resp.body))
+
+    def test_known_token_alone_stands_for_its_caller(self):
+        resp = self.call('/v2.1/servers', {'X-Auth-Token': 'owner'})
+        self.assertEqual((200, b'demo demo-user'),
+                         (resp.status_int, resp.body))
+
+    def test_headers_sent_win_over_the_token(self):
+        resp = self.call('/v2.1/servers', {
+            'X-Auth-Token': 'owner', 'X-User-Id': 'u', 'X-Project-Id': 'p',
+            'X-Roles': 'admin'})
+        self.assertEqual(b'p u', resp.body)
+
+    def test_version_documents_need_no_caller(self):
+        for path in ('/', '/v2', '/v2/', '/v2.1', '/v2.1/'):
+            self.assertEqual(200, self.call(path).status_int, path)
+
+
+class RequestLogTest(testtools.TestCase):
+
+    def test_one_line_per_request(self):
+        lines = []
+        app = sandbox._with_request_log(
+            sandbox._keystone_stand_in(_echo_caller,
+                                       KeystoneStandInTest.TOKENS),
+            lines.append)
+        for token in ('owner', None):
+            req = webob.Request.blank('/v2.1/servers/detail?all_tenants=1')
+            if token:
+                req.headers['X-Auth-Token'] = token
+            req.get_response(app)
+        self.assertEqual(2, len(lines))
+        self.assertRegex(lines[0], r'^GET /v2.1/servers/detail\?all_tenants=1'
+                                   r' 200 \d+ ms project=demo user=demo-user$')
+        self.assertRegex(lines[1], r'^GET /v2.1/servers/detail\?all_tenants=1'
+                                   r' 401 \d+ ms project=- user=-$')
