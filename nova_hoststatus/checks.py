@@ -727,11 +727,13 @@ def check_timing(down_time, nova_down_time, cache_time, report_interval):
     return found.result()
 
 
-def check_shared_state(enabled, backend, servers, dead_retry, probe):
+def check_shared_state(enabled, backend, servers, dead_retry, probe, load):
     """What ``[cache]`` shares between API workers, and that it answers.
 
-    ``probe(server)`` asks one memcached for its version: ``(True,
-    version)`` or ``(False, why)``.
+    ``load()`` builds the configured backend in this Python: ``(True,
+    None)`` or ``(False, why)``; a backend whose client library is missing
+    leaves every worker on its own state. ``probe(server)`` asks one
+    memcached for its version: ``(True, version)`` or ``(False, why)``.
     """
     found = _Findings(SHARED_STATE)
     if not enabled or backend == 'dogpile.cache.null':
@@ -746,6 +748,17 @@ def check_shared_state(enabled, backend, servers, dead_retry, probe):
                       'not share it' % backend,
                       'set [cache] backend = oslo_cache.memcache_pool and '
                       'memcache_servers')
+    loaded, why = load()
+    if not loaded:
+        found.problem(Code.FAILURE,
+                      'the %s backend cannot be loaded in this Python: %s; '
+                      'the filter falls back to per-worker state'
+                      % (backend, why),
+                      "install the backend's client library into "
+                      "nova-api's Python (python-memcached for "
+                      'oslo_cache.memcache_pool, pymemcache for %s)'
+                      % PYMEMCACHE)
+        return found.result()
     if backend not in MEMCACHE_BACKENDS:
         return found.result()
     for server in servers:

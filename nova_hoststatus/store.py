@@ -78,7 +78,15 @@ def from_conf(conf, max_age):
     cache.configure(conf)
     if not conf.cache.enabled or conf.cache.backend == NULL_BACKEND:
         return MemoryStore()
-    region = cache.configure_cache_region(conf, cache.create_region())
+    try:
+        region = cache.configure_cache_region(conf, cache.create_region())
+    except Exception:
+        # A backend whose client library is missing must not take the
+        # whole API down with the filter: each worker keeps its own state.
+        LOG.exception('The [cache] backend %s cannot be loaded; compute '
+                      'service state stays per API worker',
+                      conf.cache.backend)
+        return MemoryStore()
     LOG.info('Compute service state is shared through the %s cache',
              conf.cache.backend)
     return SharedStore(region, max_age)

@@ -291,8 +291,17 @@ class Deployment(object):
         results.append(checks.check_shared_state(
             cache_conf.enabled, cache_conf.backend,
             _memcache_servers(cache_conf), cache_conf.memcache_dead_retry,
-            probe_memcached))
+            probe_memcached, self.load_cache_backend))
         return results
+
+    def load_cache_backend(self):
+        """``(True, None)`` when ``[cache]``'s backend builds here, as the
+        filter builds it in nova-api, else ``(False, why)``."""
+        try:
+            cache.configure_cache_region(self.config, cache.create_region())
+        except Exception as exc:
+            return False, str(exc) or type(exc).__name__
+        return True, None
 
     def _policy(self, roles):
         """The rows of the policy, of who sees host_status and of the

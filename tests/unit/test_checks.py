@@ -587,19 +587,32 @@ def probe_from(answers):
     return lambda server: answers[server]
 
 
+def shared_state(*args, load=lambda: (True, None)):
+    return checks.check_shared_state(*args, load)
+
+
 class SharedStateTest(TestCase):
 
+    def test_backend_that_cannot_be_loaded_fails(self):
+        result = shared_state(
+            True, 'oslo_cache.memcache_pool', ['a:1'], 5,
+            probe_from({'a:1': (True, '1.6')}),
+            load=lambda: (False, "No module named 'memcache'"))
+        self.assertResult(Code.FAILURE, result,
+                          "cannot be loaded in this Python: No module named "
+                          "'memcache'", 'python-memcached')
+
     def test_disabled_cache_passes(self):
-        result = checks.check_shared_state(False, 'oslo_cache.memcache_pool',
-                                           ['x:1'], 300, None)
+        result = shared_state(False, 'oslo_cache.memcache_pool', ['x:1'],
+                              300, None)
         self.assertResult(Code.SUCCESS, result, 'each API worker keeps')
 
     def test_null_backend_is_disabled(self):
-        self.assertResult(Code.SUCCESS, checks.check_shared_state(
+        self.assertResult(Code.SUCCESS, shared_state(
             True, 'dogpile.cache.null', [], 300, None), 'not enabled')
 
     def test_answering_memcached_passes(self):
-        result = checks.check_shared_state(
+        result = shared_state(
             True, 'oslo_cache.memcache_pool', ['a:1', 'b:2'], 5,
             probe_from({'a:1': (True, '1.6.21'), 'b:2': (True, '1.6.9')}))
         self.assertResult(Code.SUCCESS, result,
@@ -607,7 +620,7 @@ class SharedStateTest(TestCase):
                           'memcached b:2 answers (version 1.6.9)')
 
     def test_silent_memcached_fails(self):
-        result = checks.check_shared_state(
+        result = shared_state(
             True, 'oslo_cache.memcache_pool', ['a:1', 'b:2'], 5,
             probe_from({'a:1': (True, '1.6.21'),
                         'b:2': (False, 'Connection refused')}))
@@ -616,26 +629,25 @@ class SharedStateTest(TestCase):
                           'start memcached at b:2')
 
     def test_pymemcache_warns(self):
-        result = checks.check_shared_state(
+        result = shared_state(
             True, checks.PYMEMCACHE, ['a:1'], 5,
             probe_from({'a:1': (True, '1.6')}))
         self.assertResult(Code.WARNING, result, 'Nova answers 500',
                           'backend = oslo_cache.memcache_pool')
 
     def test_long_dead_retry_warns(self):
-        result = checks.check_shared_state(
+        result = shared_state(
             True, 'oslo_cache.memcache_pool', ['a:1'], 300,
             probe_from({'a:1': (True, '1.6')}))
         self.assertResult(Code.WARNING, result, 'memcache_dead_retry = 300',
                           'memcache_dead_retry = 5 to 30')
 
     def test_per_process_backend_warns(self):
-        result = checks.check_shared_state(True, 'dogpile.cache.memory', [],
-                                           300, None)
+        result = shared_state(True, 'dogpile.cache.memory', [], 300, None)
         self.assertResult(Code.WARNING, result, 'do not share it')
 
     def test_other_shared_backend_is_not_probed(self):
-        self.assertResult(Code.SUCCESS, checks.check_shared_state(
+        self.assertResult(Code.SUCCESS, shared_state(
             True, 'dogpile.cache.redis', ['a:1'], 300, None))
 
 

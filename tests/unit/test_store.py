@@ -299,6 +299,19 @@ class FromConfTest(testtools.TestCase):
         self.assertIsInstance(store.from_conf(conf, MAX_AGE),
                               store.SharedStore)
 
+    def test_a_backend_that_cannot_be_loaded_keeps_state_per_process(self):
+        # As with oslo_cache.memcache_pool where python-memcached is not
+        # installed: the filter must load, and nova-api keep serving.
+        self.useFixture(fixtures.MockPatch(
+            'nova_hoststatus.store.cache.configure_cache_region',
+            side_effect=ImportError("No module named 'memcache'")))
+        logged = self.useFixture(fixtures.FakeLogger())
+        conf = self.conf(enabled=True, backend='oslo_cache.memcache_pool')
+        self.assertIsInstance(store.from_conf(conf, MAX_AGE),
+                              store.MemoryStore)
+        self.assertIn('oslo_cache.memcache_pool cannot be loaded',
+                      logged.output)
+
     def test_registers_the_cache_options_itself(self):
         conf = cfg.ConfigOpts()
         conf([])
