@@ -40,6 +40,7 @@ its rows and JSON have no place for the fix.
 import argparse
 import configparser
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -297,7 +298,12 @@ class Deployment(object):
     def load_cache_backend(self):
         """``(True, None)`` when ``[cache]``'s backend builds here, as the
         filter builds it in nova-api, else ``(False, why)``."""
+        # dogpile reports a missing client library only as a plugin it
+        # cannot find: name the library first where it is known.
+        library = CACHE_CLIENT_LIBRARIES.get(self.config.cache.backend)
         try:
+            if library:
+                importlib.import_module(library)
             cache.configure_cache_region(self.config, cache.create_region())
         except Exception as exc:
             return False, str(exc) or type(exc).__name__
@@ -468,6 +474,15 @@ def _memcached_address(server):
     else:
         host, port = server, ''
     return socket.AF_INET, (host, int(port or MEMCACHED_PORT))
+
+
+# The module each memcached backend of [cache] imports its client from.
+CACHE_CLIENT_LIBRARIES = {
+    'oslo_cache.memcache_pool': 'memcache',
+    'dogpile.cache.memcached': 'memcache',
+    'dogpile.cache.pymemcache': 'pymemcache',
+    'dogpile.cache.bmemcached': 'bmemcached',
+}
 
 
 def probe_memcached(server, timeout=MEMCACHED_TIMEOUT):

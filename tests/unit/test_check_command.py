@@ -115,6 +115,22 @@ class ReadTest(CommandTestCase):
             self.assertEqual({'check', 'result', 'details', 'fix'},
                              set(row))
 
+    def test_cache_backend_without_its_client_library_fails(self):
+        # As on a nova-api whose Python lacks python-memcached.
+        self.useFixture(fixtures.MockPatch(
+            'nova_hoststatus.cmd.check.CACHE_CLIENT_LIBRARIES',
+            {'oslo_cache.memcache_pool': 'memcache_not_installed'}))
+        self.write('nova.conf', NOVA_CONF + '\n[cache]\nenabled = true\n'
+                   'backend = oslo_cache.memcache_pool\n'
+                   'memcache_servers = 127.0.0.1:1\n')
+        rows = self.rows('--config-file', self.nova_conf, status=1)
+        self.assertEqual('Failure', rows['shared state']['result'])
+        self.assertIn('cannot be loaded in this Python',
+                      rows['shared state']['details'])
+        self.assertIn("No module named 'memcache_not_installed'",
+                      rows['shared state']['details'])
+        self.assertIn('python-memcached', rows['shared state']['fix'])
+
     def test_config_dir(self):
         os.makedirs(os.path.join(self.dir, 'conf.d'))
         os.rename(self.nova_conf, os.path.join(self.dir, 'conf.d',
