@@ -119,13 +119,8 @@ class Fleet(object):
                 for server, host in self.host_of.items()}
 
     def force(self, port, host, forced, form):
-        if form == '2.11':
-            path, body = '/os-services/force-down', {
-                'host': host, 'binary': 'nova-compute',
-                'forced_down': forced}
-        else:
-            path, body = ('/os-services/%s' % self.services[host],
-                          {'forced_down': forced})
+        path, body = sandbox.force_down_request(
+            form, host, self.services[host], forced)
         result = workers.call(port, 'PUT', path, self.box.headers(
             'admin', 'admin', sandbox.ADMIN_ROLES, form), body)
         assert result.status == 200, result

@@ -387,6 +387,18 @@ def paste_config(upstream, strip_nova=False):
     return parser
 
 
+def force_down_request(form, host, service_id, forced):
+    """``(path, body)`` of a force-down in ``form``, '2.11' or '2.53'.
+
+    The 2.11 form names the host and binary; the 2.53 form names the
+    service by its UUID.
+    """
+    if form == '2.11':
+        return '/os-services/force-down', {
+            'host': host, 'binary': 'nova-compute', 'forced_down': forced}
+    return '/os-services/%s' % service_id, {'forced_down': forced}
+
+
 class NovaSandbox(object):
     """Nova's compute API in this process, behind the host_status filter.
 

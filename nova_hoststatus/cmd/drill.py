@@ -139,11 +139,7 @@ def _on(host_of, host, value):
 
 
 def _force_down(box, host, service_id, forced, form):
-    if form == '2.11':
-        path, body = '/os-services/force-down', {
-            'host': host, 'binary': 'nova-compute', 'forced_down': forced}
-    else:
-        path, body = '/os-services/%s' % service_id, {'forced_down': forced}
+    path, body = sandbox.force_down_request(form, host, service_id, forced)
     result = box.request('PUT', path, common.ADMIN_PROJECT, user_id=INSPECTOR,
                          roles=sandbox.ADMIN_ROLES, version=form, body=body)
     if result.status != 200:
