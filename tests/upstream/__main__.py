@@ -17,19 +17,22 @@ from tests.upstream import harness
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 
-# variant: (package whose load_tests sets the variant up, stestr repository)
+# variant: (package whose load_tests sets the variant up, stestr repository
+# suffix).  The repositories are PREFIX-SUFFIX, the prefix from
+# NOVA_TESTS_REPO_PREFIX (tox sets .stestr-{envname}): .stestr-nova-tests-*
+# for Nova 34, .stestr-nova-tests-nova31-* for a release check on Nova 31.
 VARIANTS = {
-    'stock': ('stock', '.stestr-nova-tests-stock'),
-    'filter': ('filter', '.stestr-nova-tests-filter'),
-    'filter-only-values': ('filter_only_values',
-                           '.stestr-nova-tests-values'),
+    'stock': ('stock', 'stock'),
+    'filter': ('filter', 'filter'),
+    'filter-only-values': ('filter_only_values', 'values'),
 }
 DEFAULT = ('filter', 'filter-only-values')
+PREFIX = os.environ.get('NOVA_TESTS_REPO_PREFIX') or '.stestr-nova-tests'
 
 
 def run(variant, extra):
-    package, repo = VARIANTS[variant]
-    repo = os.path.join(TOP, repo)
+    package, suffix = VARIANTS[variant]
+    repo = os.path.join(TOP, '%s-%s' % (PREFIX, suffix))
     os.makedirs(repo, exist_ok=True)
     command = ['stestr', '--test-path', os.path.join(HERE, package),
                '--top-dir', TOP, '--repo-url', repo, 'run',
