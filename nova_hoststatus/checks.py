@@ -37,6 +37,7 @@ from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus import services
 from nova_hoststatus import status
+from nova_hoststatus import store
 
 Code = upgradecheck.Code
 
@@ -362,7 +363,8 @@ def check_pipeline(paste, path=None):
                        % (where, LEGACY_V2))
 
     for section in ours:
-        error = _settings_error(paste.local_conf(section))
+        settings = paste.local_conf(section)
+        error = _settings_error(settings)
         if error:
             found.problem(Code.FAILURE, '[filter:%s]: %s' % (section, error),
                           'correct or remove that setting in [filter:%s]'
@@ -371,7 +373,7 @@ def check_pipeline(paste, path=None):
             found.note('[filter:%s] loads %s; its settings: %s' % (
                 section, FILTER_FACTORY,
                 ', '.join('%s = %s' % item for item in sorted(
-                    paste.local_conf(section).items())) or 'none'))
+                    settings.items())) or 'none'))
     return found.result()
 
 
@@ -736,7 +738,7 @@ def check_shared_state(enabled, backend, servers, dead_retry, probe, load):
     memcached for its version: ``(True, version)`` or ``(False, why)``.
     """
     found = _Findings(SHARED_STATE)
-    if not enabled or backend == 'dogpile.cache.null':
+    if not enabled or backend == store.NULL_BACKEND:
         found.note('[cache] is not enabled: each API worker keeps its own '
                    'state, and a change through one shows on the others '
                    'within service_cache_time')

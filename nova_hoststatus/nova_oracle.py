@@ -45,8 +45,12 @@ import sys
 import tempfile
 import traceback
 
+from nova_hoststatus import policy
+
 # What the view's answer means, in the filter's Visibility values.
-_SEEN = {False: 'all', True: 'unknown-only', None: 'none'}
+_SEEN = {False: policy.Visibility.ALL.value,
+         True: policy.Visibility.UNKNOWN_ONLY.value,
+         None: policy.Visibility.NONE.value}
 
 
 class OracleError(RuntimeError):
@@ -133,18 +137,15 @@ def _serve(requests, replies):
                  default_config_files=[])
             nova_policy.reset()
             nova_policy.init(policy_file=batch['policy_file'])
+            instances = [objects.Instance(project_id=project, user_id=user)
+                         for project, user in batch['servers']]
             results = []
             for user_id, project_id, roles in batch['callers']:
                 context = nova_context.RequestContext(
                     user_id=user_id, project_id=project_id, roles=roles,
                     overwrite=False)
-                seen = []
-                for server_project, server_user in batch['servers']:
-                    instance = objects.Instance(project_id=server_project,
-                                                user_id=server_user)
-                    seen.append(_SEEN[views.ViewBuilder.
-                                      _get_host_status_unknown_only(
-                                          context, instance)])
+                seen = [_SEEN[views.ViewBuilder._get_host_status_unknown_only(
+                    context, instance)] for instance in instances]
                 results.append({'is_admin': context.is_admin, 'seen': seen})
             reply = {'results': results}
         except Exception:

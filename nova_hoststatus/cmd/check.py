@@ -58,6 +58,7 @@ from oslo_policy import opts as policy_opts
 
 from nova_hoststatus import checks
 from nova_hoststatus import conf
+from nova_hoststatus import microversion
 from nova_hoststatus import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
@@ -225,7 +226,10 @@ class Deployment(object):
         self.settings = settings
         self.policy_override = policy_override
         self.filter_enforcer = policy.Enforcer(config, settings.policy_file)
-        self.nova_enforcer = policy.Enforcer(config)
+        # Without a policy_file of its own the filter reads Nova's file:
+        # one enforcer serves both.
+        self.nova_enforcer = (policy.Enforcer(config) if settings.policy_file
+                              else self.filter_enforcer)
         self.nova_known = any(rule.name == checks.SERVICES_LIST
                               for rule in policy.registered_defaults())
 
@@ -263,28 +267,27 @@ class Deployment(object):
         deployment = cls(config, config_args, paste_path, paste, settings,
                          policy_override)
         try:
-            deployment.values()
+            deployment.timing = deployment._timing()
+            dict(config.cache.items())
         except ValueError as exc:
             raise Unreadable(exc)
         return deployment
 
-    def values(self):
-        """The settings the checks read, each read once here so that a
-        value nova.conf cannot hold shows before any check runs."""
+    def _timing(self):
+        """The timing settings, read here so that a value nova.conf cannot
+        hold shows before any check runs."""
         return {
-            'policy_file': self.settings.policy_file,
             'service_down_time': self.settings.service_down_time,
             'service_cache_time': self.settings.service_cache_time,
             'nova_service_down_time': self.config.service_down_time,
             'report_interval': self.config.report_interval,
-            'cache': dict(self.config.cache.items()),
         }
 
     def check(self, roles):
         """Every check of the files, in order."""
         results = [checks.check_pipeline(self.paste, self.paste_path)]
         results += self._policy(roles)
-        values = self.values()
+        values = self.timing
         results.append(checks.check_timing(
             values['service_down_time'], values['nova_service_down_time'],
             values['service_cache_time'], values['report_interval']))
@@ -388,7 +391,7 @@ class Deployment(object):
 
         own = ask(self.policy_override)
         defaults = {rule.name: rule.check_str
-                    for rule in policy.registered_defaults()
+                    for rule in policies.list_rules()
                     if rule.name in policies.HOST_STATUS_RULES}
         with_ours = dict(defaults, **nova_file_rules)
         if with_ours == nova_file_rules:
@@ -525,12 +528,12 @@ def _get(url, headers):
             'utf-8', 'replace'))
     except (urllib.error.URLError, OSError) as exc:
         return None, None, 'no answer: %s' % getattr(exc, 'reason', exc)
-    answered = (resp_headers.get('OpenStack-API-Version') or '').split()
+    answered = microversion.answered(resp_headers)
     try:
         body = json.loads(raw)
     except ValueError:
         return code, None, 'not JSON: %r' % raw[:200]
-    return code, answered[-1] if answered else None, body
+    return code, answered and microversion.to_text(answered), body
 
 
 def render(results):
