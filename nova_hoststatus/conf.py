@@ -32,9 +32,52 @@ OPTS = [
         default=3.0,
         min=0,
         help='Seconds the list of compute services is reused before it is '
-             'fetched again. Bounds how long a change made behind the API '
-             '(not through this filter) takes to show; changes made through '
-             'the filter show at once. 0 fetches on every request.'),
+             'fetched again (in the background, while requests go on with '
+             'the list they have). In a large cloud the interval grows so '
+             'that listing takes at most a tenth of one worker\'s time, '
+             'and never past half of service_down_time. Bounds how long a '
+             'change made behind the API (not through this filter) takes '
+             'to show; changes made through the filter show at once. 0 '
+             'fetches on every request.'),
+    cfg.FloatOpt(
+        'stale_if_error',
+        default=30.0,
+        min=0,
+        help='Seconds past its refresh interval that the last list of '
+             'compute services keeps serving while Nova cannot be asked '
+             'for a new one; after that every value is UNKNOWN. Failed '
+             'lookups are retried with exponential back-off (1 s to 30 '
+             's).'),
+    cfg.FloatOpt(
+        'lease_time',
+        default=30.0,
+        min=1,
+        help='With a shared [cache]: seconds one API worker holds the '
+             'lease to list compute services for every worker of the '
+             'deployment; at least twice the last listing\'s duration. '
+             'The others keep serving what they have meanwhile.'),
+    cfg.StrOpt(
+        'cache_namespace',
+        help='With a shared [cache]: what sets this deployment\'s keys '
+             'apart from those of other clouds sharing the memcached. '
+             'Unset, a hash of Nova\'s [api_database] connection, which '
+             'differs between clouds. Every API worker of one cloud must '
+             'use the same.'),
+    cfg.StrOpt(
+        'memcache_security_strategy',
+        default='None',
+        choices=[('None', 'values are stored as they are'),
+                 ('MAC', 'values are signed with memcache_secret_key; '
+                         'unsigned or wrongly signed values are ignored')],
+        ignore_case=True,
+        help='With a shared [cache]: whether the filter signs what it '
+             'stores, so that whoever can write to the memcached cannot '
+             'make hosts look down or up.'),
+    cfg.StrOpt(
+        'memcache_secret_key',
+        secret=True,
+        help='The secret the MAC strategy signs with: the same on every '
+             'API worker of the deployment.'),
 ]
 
 # Keys a paste section may carry besides the options: the configuration
@@ -80,6 +123,30 @@ class Settings(object):
     @property
     def service_cache_time(self):
         return self._get('service_cache_time')
+
+    @property
+    def stale_if_error(self):
+        return self._get('stale_if_error')
+
+    @property
+    def lease_time(self):
+        return self._get('lease_time')
+
+    @property
+    def cache_namespace(self):
+        return self._get('cache_namespace')
+
+    @property
+    def cache_secret(self):
+        """The secret to sign cached values with, None when unsigned."""
+        strategy = self._get('memcache_security_strategy')
+        if strategy is None or strategy.upper() != 'MAC':
+            return None
+        secret = self._get('memcache_secret_key')
+        if not secret:
+            raise ValueError('memcache_security_strategy = MAC needs '
+                             'memcache_secret_key')
+        return secret
 
     @property
     def service_down_time(self):

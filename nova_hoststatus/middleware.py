@@ -6,8 +6,9 @@
 * Any other request goes to Nova untouched and unbuffered.
 
 The decisions live in :mod:`status`, :mod:`policy` and :mod:`forcedown`;
-the facts about services in :mod:`services`, kept per process or shared by
-every worker as :mod:`store` decides from the ``[cache]`` section.
+the facts about services in :mod:`services`, kept by :mod:`directory`
+per process or shared through :mod:`store` as the ``[cache]`` section
+says.
 """
 
 import json
@@ -19,6 +20,7 @@ import webob
 import webob.dec
 
 from nova_hoststatus import conf
+from nova_hoststatus import directory
 from nova_hoststatus import forcedown
 from nova_hoststatus import microversion
 from nova_hoststatus import policy
@@ -85,10 +87,16 @@ class HostStatusFilter(object):
     def __init__(self, application, settings):
         self.application = application
         self._enforcer = policy.Enforcer(settings.conf, settings.policy_file)
-        self._directory = services.ServiceDirectory(
-            store.from_conf(settings.conf, settings.service_cache_time),
-            settings.service_cache_time)
         self._service_down_time = settings.service_down_time
+        self._directory = directory.ServiceDirectory(
+            store.from_conf(settings.conf, settings.cache_namespace,
+                            settings.cache_secret),
+            directory.Timing(
+                service_cache_time=settings.service_cache_time,
+                service_down_time=self._service_down_time,
+                stale_if_error=settings.stale_if_error,
+                lease_time=settings.lease_time))
+        self._newest = None
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -179,8 +187,9 @@ class HostStatusFilter(object):
                 else next(looked_up) for server in servers]
 
     def _look_up(self, environ, context, servers):
-        loader = services.internal_loader(self.application, environ, context)
-        found = self._directory.services_for(servers, loader)
+        def fetch():
+            return services.list_all(self.application, environ, context)
+        found = self._directory.services_for(servers, fetch)
         if found is None:
             return [status.UNKNOWN] * len(servers)
         now = status.utcnow()
@@ -195,8 +204,19 @@ class HostStatusFilter(object):
             return rejection
         resp = req.get_response(self.application)
         if 200 <= resp.status_int < 300:
-            self._directory.invalidate()
+            self._note_change(req, resp)
         return resp
+
+    def _note_change(self, req, resp):
+        """Tell the directory what Nova changed, from Nova's answer."""
+        if req.method == 'DELETE':
+            self._directory.deleted(req.path_info.rsplit('/', 1)[-1])
+            return
+        if resp.content_type != 'application/json':
+            return
+        named = services.change_answer(resp.body)
+        if named is not None:
+            self._directory.changed(*named)
 
     def _check_force_down(self, req, version):
         """Nova's 400 for a bad force-down body, or None to pass it on."""
@@ -225,15 +245,15 @@ class HostStatusFilter(object):
     def _supported(self, req, version):
         """``version`` as Nova will serve it; None if Nova will refuse it.
 
-        Nova's maximum comes with the list of services. Until it is known,
-        a version is taken as supported, except ``latest``, which Nova alone
+        Nova's maximum is learned once per process, without listing
+        anything (:func:`services.newest_version`). Until it is known, a
+        version is taken as supported, except ``latest``, which Nova alone
         can name.
         """
-        context = _caller_context(req.environ)
-        loader = services.internal_loader(self.application, req.environ,
-                                          context)
-        snapshot = self._directory.current(loader)
-        newest = snapshot.api_version if snapshot else None
+        if self._newest is None:
+            self._newest = services.newest_version(self.application,
+                                                   req.environ)
+        newest = self._newest
         if newest is None:
             return None if version == microversion.LATEST else version
         if version == microversion.LATEST:

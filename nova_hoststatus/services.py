@@ -1,11 +1,16 @@
-"""The service directory: which compute service runs each server's host.
+"""Compute service records, and the calls that get them from Nova.
 
-One internal ``GET /os-services?binary=nova-compute`` through the app behind
-the filter lists every compute service; the result is kept for a short time
-so that a listing of any size, and any number of requests, cost at most one
-such call per refresh. A server's host comes from ``OS-EXT-SRV-ATTR:host``
-when Nova shows it, else from ``hostId``, which Nova derives from the
-server's project and host and which is mapped back over the known hosts.
+The filter asks Nova's own API, through the app behind it, with an
+elevated copy of the caller's context:
+
+* ``GET /os-services?binary=nova-compute`` lists every compute service.
+  Nova loads every service for it, also with ``&host=H`` (it filters in
+  Python), so one host costs as much as all: the directory fetches the
+  whole list, rarely, and keeps it.
+* Nova's answer to a service change names the service it changed: the
+  whole record from 2.53, host and changed fields before.
+* Nova's newest microversion: Nova's own constant where Nova is
+  importable (inside nova-api it always is), else its version document.
 """
 
 import copy
@@ -13,43 +18,75 @@ import dataclasses
 import datetime
 import hashlib
 import json
-import logging
-import threading
 import time
 
 import webob
 
 from nova_hoststatus import microversion
 
-LOG = logging.getLogger(__name__)
-
 HOST_ATTRIBUTE = 'OS-EXT-SRV-ATTR:host'
+BINARY = 'nova-compute'
 
 
 class LookupFailed(Exception):
-    """The list of compute services could not be had from Nova."""
+    """Nova did not answer a lookup the filter made."""
 
 
 @dataclasses.dataclass(frozen=True)
 class ComputeService:
-    """The facts of one nova-compute record that host_status depends on."""
+    """The facts of one nova-compute record that host_status depends on.
+
+    ``reported_up`` is Nova's ``state`` when the record was read; None
+    when a change answer did not say, and the heartbeat alone decides.
+    """
     host: str
     disabled: bool
     forced_down: bool
-    reported_up: bool
+    reported_up: bool | None
     updated_at: datetime.datetime | None
+    service_id: str | int | None = None
 
     @classmethod
     def from_api(cls, record):
-        updated_at = record.get('updated_at')
-        if updated_at:
-            updated_at = datetime.datetime.fromisoformat(
-                updated_at.rstrip('Z')).replace(tzinfo=None)
         return cls(host=record['host'],
                    disabled=record.get('status') == 'disabled',
                    forced_down=bool(record.get('forced_down')),
                    reported_up=record.get('state') == 'up',
-                   updated_at=updated_at or None)
+                   updated_at=parse_time(record.get('updated_at')),
+                   service_id=record.get('id'))
+
+    def changed(self, answer):
+        """This record after a change that Nova answered in part (< 2.53).
+
+        Nova's ``state`` after the change is not in the answer: the
+        heartbeat decides until the record is read again.
+        """
+        values = {'reported_up': None}
+        if 'forced_down' in answer:
+            values['forced_down'] = bool(answer['forced_down'])
+        if 'status' in answer:
+            values['disabled'] = answer['status'] == 'disabled'
+        return dataclasses.replace(self, **values)
+
+    def to_list(self):
+        """A compact JSON-able form, for the shared cache."""
+        return [self.host, self.disabled, self.forced_down, self.reported_up,
+                self.updated_at.isoformat() if self.updated_at else None,
+                self.service_id]
+
+    @classmethod
+    def from_list(cls, values):
+        host, disabled, forced_down, reported_up, updated_at, sid = values
+        return cls(host=host, disabled=disabled, forced_down=forced_down,
+                   reported_up=reported_up,
+                   updated_at=parse_time(updated_at), service_id=sid)
+
+
+def parse_time(text):
+    if not text:
+        return None
+    return datetime.datetime.fromisoformat(text.rstrip('Z')).replace(
+        tzinfo=None)
 
 
 def host_id(project_id, host):
@@ -57,140 +94,12 @@ def host_id(project_id, host):
     return hashlib.sha224((project_id + host).encode('utf-8')).hexdigest()
 
 
-class Snapshot(object):
-    """Every compute service as listed at one moment."""
-
-    def __init__(self, services, fetched_at, api_version):
-        self.services = {service.host: service for service in services}
-        self.fetched_at = fetched_at
-        self.api_version = api_version
-        # Hosts of servers that this listing was fetched for and does not
-        # name: they have no nova-compute record, and asking again until the
-        # next refresh would not change that.
-        self.missing = set()
-        self._host_ids = {}
-
-    def _host_for_id(self, project_id, server_host_id):
-        hosts = self._host_ids.get(project_id)
-        if hosts is None:
-            hosts = {host_id(project_id, host): host
-                     for host in self.services}
-            self._host_ids[project_id] = hosts
-        return hosts.get(server_host_id)
-
-    @staticmethod
-    def host_key(server):
-        """What names a server's host: the host itself, or project and hostId.
-        """
-        if HOST_ATTRIBUTE in server:
-            return server[HOST_ATTRIBUTE]
-        return str(server.get('tenant_id')), server.get('hostId')
-
-    def resolve(self, server):
-        """``(found, service)`` for a server's host.
-
-        ``found`` is False when the server has a host that no record of this
-        snapshot names; ``service`` is None when there is no record.
-        """
-        if HOST_ATTRIBUTE in server:
-            host = server[HOST_ATTRIBUTE]
-        elif server.get('hostId'):
-            host = self._host_for_id(str(server.get('tenant_id')),
-                                     server['hostId'])
-            if host is None:
-                return False, None
-        else:
-            host = None
-        if not host:
-            return True, None
-        service = self.services.get(host)
-        return service is not None, service
-
-
-class ServiceDirectory(object):
-    """Fetches, keeps and drops the snapshot of compute services.
-
-    Where the snapshot is kept is the store's business (:mod:`store`): in
-    this process, or shared by every worker. When a refresh is due and the
-    store says that another worker is fetching, this one waits for that
-    worker's snapshot, so that N workers do not make N calls.
-    """
-
-    # Seconds between two looks at the store while another worker fetches,
-    # and the longest wait for it before fetching here all the same.
-    POLL = 0.01
-    WAIT = 5.0
-
-    def __init__(self, store, max_age, clock=time.time, sleep=time.sleep):
-        self._store = store
-        self._max_age = max_age
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-
-    def _age(self, snapshot):
-        return self._clock() - snapshot.fetched_at
-
-    def _refresh(self, loader, seen):
-        """Fetch anew, unless another caller did since ``seen`` was read."""
-        with self._lock:
-            deadline = self._clock() + self.WAIT
-            while True:
-                current = self._store.get(newer_than=seen)
-                if current is not None and (
-                        seen is None or current.fetched_at > seen.fetched_at):
-                    return current
-                claim = self._store.claim()
-                if claim.mine or self._clock() >= deadline:
-                    break
-                self._sleep(self.POLL)
-            try:
-                snapshot = loader()
-            except LookupFailed as exc:
-                LOG.warning('Compute services unavailable, host_status will '
-                            'read UNKNOWN: %s', exc)
-                return None
-            else:
-                self._store.set(snapshot, claim)
-                return snapshot
-            finally:
-                self._store.release(claim)
-
-    def current(self, loader):
-        """A snapshot no older than the maximum age, or None on failure."""
-        snapshot = self._store.get()
-        if snapshot is not None and self._age(snapshot) < self._max_age:
-            return snapshot
-        return self._refresh(loader, snapshot)
-
-    def services_for(self, servers, loader):
-        """The service of each server's host (None: no record), in order.
-
-        A host that the snapshot does not name may be new: unless the
-        snapshot was fetched for this very request, the services are fetched
-        once more, and what is still missing then has no record.
-        Answers None when the services cannot be listed.
-        """
-        started = self._clock()
-        snapshot = self.current(loader)
-        if snapshot is None:
-            return None
-        found = [snapshot.resolve(server) for server in servers]
-        unknown = {snapshot.host_key(server)
-                   for server, (known, _) in zip(servers, found) if not known}
-        if unknown - snapshot.missing and snapshot.fetched_at < started:
-            snapshot = self._refresh(loader, snapshot) or snapshot
-            found = [snapshot.resolve(server) for server in servers]
-        if snapshot.fetched_at >= started:
-            snapshot.missing.update(
-                snapshot.host_key(server)
-                for server, (known, _) in zip(servers, found) if not known)
-        return [service for _, service in found]
-
-    def invalidate(self):
-        """A service changed: the next read, on any worker, fetches."""
-        with self._lock:
-            self._store.invalidate()
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """Every compute service as Nova listed it, and what that cost."""
+    services: tuple
+    api_version: tuple | None
+    seconds: float
 
 
 def elevated(context):
@@ -209,34 +118,80 @@ def elevated(context):
     return admin
 
 
-def internal_loader(application, environ, context, clock=time.time):
-    """A loader that lists compute services through ``application``.
+def _internal_request(path, environ, context, version):
+    return webob.Request.blank(
+        path,
+        environ={'SCRIPT_NAME': environ.get('SCRIPT_NAME', ''),
+                 'HTTP_HOST': environ.get('HTTP_HOST', 'localhost'),
+                 'nova.context': elevated(context)},
+        headers={'Accept': 'application/json',
+                 microversion.HEADER: 'compute %s' % version})
 
-    The request runs as an elevated copy of the caller's context, in the
-    newest microversion, so that Nova's answer also tells its maximum.
+
+def list_all(application, environ, context, clock=time.monotonic):
+    """Every compute service, through ``application`` (one internal call).
+
+    Asked in the newest microversion, so that each record's ``id`` is the
+    UUID the 2.53 force-down names and the answer tells Nova's maximum.
     """
-    def load():
-        request = webob.Request.blank(
-            '/os-services?binary=nova-compute',
-            environ={'SCRIPT_NAME': environ.get('SCRIPT_NAME', ''),
-                     'HTTP_HOST': environ.get('HTTP_HOST', 'localhost'),
-                     'nova.context': elevated(context)},
-            headers={'Accept': 'application/json',
-                     microversion.HEADER: 'compute latest'})
+    request = _internal_request('/os-services?binary=' + BINARY,
+                                environ, context, 'latest')
+    started = clock()
+    try:
+        response = request.get_response(application)
+    except Exception as exc:
+        raise LookupFailed('internal GET /os-services raised %r' % exc)
+    if response.status_int != 200:
+        raise LookupFailed('internal GET /os-services answered %s'
+                           % response.status)
+    try:
+        records = json.loads(response.body)['services']
+        found = tuple(ComputeService.from_api(record) for record in records
+                      if record.get('binary') == BINARY)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LookupFailed('unreadable os-services answer: %r' % exc)
+    return Listing(found, microversion.answered(response.headers),
+                   clock() - started)
+
+
+def newest_version(application, environ):
+    """Nova's newest compute microversion, without listing anything.
+
+    Nova's own constant where Nova is importable; else its version
+    document, asked once through ``application``; None when neither says.
+    """
+    try:
+        from nova.api.openstack import api_version_request
+        return microversion.parse(api_version_request._MAX_API_VERSION)
+    except (ImportError, AttributeError):
+        pass
+    request = webob.Request.blank(
+        '/', environ={'SCRIPT_NAME': environ.get('SCRIPT_NAME', ''),
+                      'HTTP_HOST': environ.get('HTTP_HOST', 'localhost')},
+        headers={'Accept': 'application/json'})
+    try:
+        response = request.get_response(application)
+        return microversion.parse(response.json['version']['version'])
+    except Exception:
+        return None
+
+
+def change_answer(body):
+    """The compute service a successful change answer names, or None.
+
+    ``(host, record)``: ``record`` is the whole :class:`ComputeService`
+    from 2.53 on, else the dict of changed fields Nova sent.
+    """
+    try:
+        service = json.loads(body)['service']
+        host = service['host']
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(host, str) or service.get('binary', BINARY) != BINARY:
+        return None
+    if 'state' in service and 'id' in service:
         try:
-            response = request.get_response(application)
-        except Exception as exc:
-            raise LookupFailed('internal GET /os-services raised %r' % exc)
-        if response.status_int != 200:
-            raise LookupFailed('internal GET /os-services answered %s'
-                               % response.status)
-        try:
-            records = json.loads(response.body)['services']
-            services = [ComputeService.from_api(record)
-                        for record in records
-                        if record.get('binary') == 'nova-compute']
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise LookupFailed('unreadable os-services answer: %r' % exc)
-        return Snapshot(services, clock(),
-                        microversion.answered(response.headers))
-    return load
+            return host, ComputeService.from_api(service)
+        except (ValueError, TypeError, AttributeError):
+            return None
+    return host, service

@@ -46,12 +46,13 @@ def service_is_up(service, now, service_down_time):
 
     Nova's ``state`` is exact when the record is fetched; ``updated_at``
     (never older than the last heartbeat) lets a cached record turn down on
-    time without waiting for the next fetch.
+    time without waiting for the next fetch. Without Nova's ``state`` (a
+    change answered before 2.53), the heartbeat alone decides.
     """
-    if not service.reported_up:
+    if service.reported_up is False:
         return False
     if service.updated_at is None:
-        return True
+        return service.reported_up is True
     return heartbeat_is_recent(service.updated_at, now, service_down_time)
 
 

@@ -98,6 +98,10 @@ class FakeNova(object):
         if version > MAX_VERSION:
             return webob.Response(status=406, body=b'version not supported')
         context = req.environ.get('nova.context')
+        if req.path_info in ('', '/'):
+            return self._reply(version, body={'version': {
+                'id': 'v2.1', 'status': 'CURRENT', 'min_version': '2.1',
+                'version': microversion.to_text(MAX_VERSION)}})
         parts = req.path_info.strip('/').split('/')
         if parts[0] not in ('servers', 'os-services', 'flavors'):
             parts = parts[1:]  # a project id in front of the path

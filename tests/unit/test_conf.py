@@ -65,6 +65,9 @@ class SettingsTest(testtools.TestCase):
         [(group, opts)] = conf.list_opts()
         self.assertEqual('host_status', group)
         self.assertEqual(['policy_file', 'service_down_time',
-                          'service_cache_time'], [o.name for o in opts])
+                          'service_cache_time', 'stale_if_error',
+                          'lease_time', 'cache_namespace',
+                          'memcache_security_strategy',
+                          'memcache_secret_key'], [o.name for o in opts])
         self.assertIsNot(conf.OPTS[0], opts[0])
         self.assertEqual(copy.deepcopy(conf.OPTS), opts)

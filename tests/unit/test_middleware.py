@@ -257,7 +257,8 @@ class ServiceStateTest(base.FilterTestCase):
                             body={'forced_down': False})
         self.assertEqual(200, resp.status_int)
         self.assertEqual('UP', self.host_status_of('/servers/vm-3')['vm-3'])
-        self.assertEqual(3, self.nova.count('GET', '/os-services'))
+        # Nova's answers patched the host: nothing was listed again.
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
 
     def test_rejected_write_keeps_the_cache(self):
         self.host_status_of('/servers/vm-1')
@@ -281,14 +282,12 @@ class SharedCacheTest(base.FilterTestCase):
 
     def setUp(self):
         super().setUp()
-        store.cache.configure(self.conf)
-        self.conf.set_override('enabled', True, 'cache')
-        self.conf.set_override('backend', 'dogpile.cache.memory', 'cache')
-        # Each filter builds its own region; one in-memory region stands
-        # for the memcached that the workers' regions would talk to.
-        region = store.cache.create_region()
+        # One in-process memcached stands for the one the workers share.
+        client = store.MemoryClient()
         self.useFixture(fixtures.MonkeyPatch(
-            'nova_hoststatus.store.cache.create_region', lambda: region))
+            'nova_hoststatus.store.from_conf',
+            lambda conf, namespace, secret: store.SharedCache(
+                client, namespace or 'cloud', secret)))
         self.worker_a = self.make_filter(service_cache_time='60')
         self.worker_b = self.make_filter(service_cache_time='60')
         self.nova.add_service(fakes.Service('compute-1'))
@@ -300,8 +299,8 @@ class SharedCacheTest(base.FilterTestCase):
         return resp.json['server'].get('host_status')
 
     def test_the_filter_shares_its_state(self):
-        self.assertIsInstance(self.worker_a._directory._store,
-                              store.SharedStore)
+        self.assertIsInstance(self.worker_a._directory._shared,
+                              store.SharedCache)
 
     def test_force_down_through_one_shows_at_once_on_the_other(self):
         self.assertEqual('UP', self.status_on(self.worker_a))
@@ -313,7 +312,9 @@ class SharedCacheTest(base.FilterTestCase):
         self.assertEqual(200, resp.status_int)
         self.assertEqual('DOWN', self.status_on(self.worker_b))
         self.assertEqual('DOWN', self.status_on(self.worker_a))
-        self.assertEqual(2, self.nova.count('GET', '/os-services'))
+        # One listing for both workers, none after the change: Nova's
+        # answer patched the host.
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
 
 
 class BehindTheAPITest(base.FilterTestCase):
@@ -356,11 +357,18 @@ class FailureTest(base.FilterTestCase):
         self.assertEqual(200, resp.status_int)
         self.assertEqual('UNKNOWN', resp.json['server']['host_status'])
 
-    def test_lookup_is_retried_after_a_failure(self):
+    def test_lookup_is_retried_after_a_back_off(self):
+        clock = [1000.0]
+        self.app._directory._clock = lambda: clock[0]
         self.nova.fail_services = True
         self.host_status_of('/servers/vm')
         self.nova.fail_services = False
+        # Within the first back-off nothing is asked: no storm.
+        self.assertEqual({'vm': 'UNKNOWN'}, self.host_status_of('/servers/vm'))
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+        clock[0] += 1.0
         self.assertEqual({'vm': 'UP'}, self.host_status_of('/servers/vm'))
+        self.assertEqual(2, self.nova.count('GET', '/os-services'))
 
 
 class PassThroughTest(base.FilterTestCase):
@@ -521,4 +529,4 @@ class PasteTest(base.FilterTestCase):
         app = self.make_filter(service_down_time='5',
                                service_cache_time='7')
         self.assertEqual(5, app._service_down_time)
-        self.assertEqual(7.0, app._directory._max_age)
+        self.assertEqual(7.0, app._directory._timing.service_cache_time)

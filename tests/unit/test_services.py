@@ -3,7 +3,6 @@ import datetime
 import testtools
 
 from nova_hoststatus import services
-from nova_hoststatus import store
 
 
 def service(host, **kwargs):
@@ -11,31 +10,6 @@ def service(host, **kwargs):
                   updated_at=None)
     values.update(kwargs)
     return services.ComputeService(host=host, **values)
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-class CountingLoader(object):
-    """Stands in for the internal call; each call may list other hosts."""
-
-    def __init__(self, clock, hosts=('compute-1', 'compute-2')):
-        self.clock = clock
-        self.hosts = list(hosts)
-        self.calls = 0
-        self.fail = False
-
-    def __call__(self):
-        self.calls += 1
-        if self.fail:
-            raise services.LookupFailed('Nova said 500')
-        return services.Snapshot([service(h) for h in self.hosts],
-                                 self.clock(), (2, 104))
 
 
 class ComputeServiceTest(testtools.TestCase):
@@ -49,7 +23,8 @@ class ComputeServiceTest(testtools.TestCase):
             services.ComputeService(
                 host='c1', disabled=True, forced_down=False,
                 reported_up=True,
-                updated_at=datetime.datetime(2026, 11, 26, 10, 0, 0)),
+                updated_at=datetime.datetime(2026, 11, 26, 10, 0, 0),
+                service_id='a1b2'),
             services.ComputeService.from_api(record))
 
     def test_never_updated(self):
@@ -61,127 +36,43 @@ class ComputeServiceTest(testtools.TestCase):
         self.assertFalse(parsed.reported_up)
 
 
-class SnapshotTest(testtools.TestCase):
+class ChangeAnswerTest(testtools.TestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.snapshot = services.Snapshot(
-            [service('compute-1'), service('compute-2')], 0, (2, 104))
+    def test_whole_record_from_2_53(self):
+        host, record = services.change_answer(
+            b'{"service": {"id": "u-1", "binary": "nova-compute", '
+            b'"host": "c1", "status": "enabled", "state": "down", '
+            b'"forced_down": true, "updated_at": null}}')
+        self.assertEqual('c1', host)
+        self.assertEqual(services.ComputeService(
+            host='c1', disabled=False, forced_down=True, reported_up=False,
+            updated_at=None, service_id='u-1'), record)
 
-    def test_host_id_is_novas(self):
-        # The value Nova 34's generate_hostid gives for this project and host.
-        self.assertEqual(
-            '99b9aa2c80e1bd59e0dc68c80705793b4c4083f0eaf6310a8fb5a422',
-            services.host_id('tenant-a', 'compute-1'))
+    def test_changed_fields_before_2_53(self):
+        host, fields = services.change_answer(
+            b'{"service": {"binary": "nova-compute", "host": "c1", '
+            b'"forced_down": false}}')
+        base = service('c1', forced_down=True, reported_up=False,
+                       updated_at=datetime.datetime(2026, 11, 26))
+        after = base.changed(fields)
+        self.assertFalse(after.forced_down)
+        # Nova's state after the change is unknown: the heartbeat decides.
+        self.assertIsNone(after.reported_up)
+        self.assertEqual(base.updated_at, after.updated_at)
 
-    def test_host_attribute_wins(self):
-        found, record = self.snapshot.resolve(
-            {services.HOST_ATTRIBUTE: 'compute-2', 'hostId': 'whatever'})
-        self.assertTrue(found)
-        self.assertEqual('compute-2', record.host)
-
-    def test_host_id_is_mapped_back_with_the_servers_project(self):
-        server = {'tenant_id': 'tenant-a',
-                  'hostId': services.host_id('tenant-a', 'compute-1')}
-        self.assertEqual((True, service('compute-1')),
-                         self.snapshot.resolve(server))
-
-    def test_host_id_of_another_project_does_not_match(self):
-        server = {'tenant_id': 'tenant-b',
-                  'hostId': services.host_id('tenant-a', 'compute-1')}
-        self.assertEqual((False, None), self.snapshot.resolve(server))
-
-    def test_no_host(self):
-        self.assertEqual((True, None), self.snapshot.resolve(
-            {'tenant_id': 'tenant-a', 'hostId': ''}))
-        self.assertEqual((True, None), self.snapshot.resolve(
-            {services.HOST_ATTRIBUTE: None, 'hostId': ''}))
-
-    def test_host_without_a_compute_record(self):
-        self.assertEqual((False, None), self.snapshot.resolve(
-            {services.HOST_ATTRIBUTE: 'gone', 'hostId': 'x'}))
+    def test_other_binaries_and_bodies_name_nothing(self):
+        for body in (b'{"service": {"binary": "nova-scheduler", '
+                     b'"host": "c1", "status": "disabled"}}',
+                     b'not json', b'{"services": []}', b'[]'):
+            self.assertIsNone(services.change_answer(body), body)
 
 
-class DirectoryTest(testtools.TestCase):
+class NewestVersionTest(testtools.TestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.clock = FakeClock()
-        self.loader = CountingLoader(self.clock)
-        self.directory = services.ServiceDirectory(
-            store.MemoryStore(), max_age=3.0, clock=self.clock)
-
-    def servers(self, *hosts):
-        return [{'tenant_id': 't', 'hostId': services.host_id('t', h)}
-                for h in hosts]
-
-    def test_one_call_for_a_thousand_servers_and_repeated_requests(self):
-        listing = self.servers(*(['compute-1', 'compute-2'] * 500))
-        for _ in range(5):
-            found = self.directory.services_for(listing, self.loader)
-            self.assertEqual(['compute-1', 'compute-2'] * 500,
-                             [record.host for record in found])
-        self.assertEqual(1, self.loader.calls)
-
-    def test_refetched_once_stale(self):
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.clock.now += 2.9
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.assertEqual(1, self.loader.calls)
-        self.clock.now += 0.2
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.assertEqual(2, self.loader.calls)
-
-    def test_invalidate_makes_the_next_read_fetch(self):
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.directory.invalidate()
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.assertEqual(2, self.loader.calls)
-
-    def test_new_host_is_found_at_once_by_one_refetch(self):
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.clock.now += 0.1
-        self.loader.hosts.append('compute-3')
-        found = self.directory.services_for(
-            self.servers('compute-1', 'compute-3'), self.loader)
-        self.assertEqual(['compute-1', 'compute-3'],
-                         [record.host for record in found])
-        self.assertEqual(2, self.loader.calls)
-
-    def test_unknown_host_after_refetch_has_no_record(self):
-        self.directory.services_for(self.servers('compute-1'), self.loader)
-        self.clock.now += 0.5
-        found = self.directory.services_for(
-            self.servers('compute-1', 'gone'), self.loader)
-        self.assertEqual('compute-1', found[0].host)
-        self.assertIsNone(found[1])
-        self.assertEqual(2, self.loader.calls)
-
-    def test_unknown_host_is_asked_for_once_per_refresh(self):
-        for _ in range(10):
-            self.assertEqual([None], self.directory.services_for(
-                self.servers('gone'), self.loader))
-        self.assertEqual(1, self.loader.calls)
-        self.clock.now += 3.0
-        self.directory.services_for(self.servers('gone'), self.loader)
-        self.directory.services_for(self.servers('gone'), self.loader)
-        self.assertEqual(2, self.loader.calls)
-
-    def test_each_new_unknown_host_is_asked_for(self):
-        self.directory.services_for(self.servers('gone'), self.loader)
-        self.clock.now += 0.1
-        self.loader.hosts.append('compute-4')
-        found = self.directory.services_for(
-            self.servers('gone', 'compute-4'), self.loader)
-        self.assertEqual([None, 'compute-4'],
-                         [r.host if r else None for r in found])
-        self.assertEqual(2, self.loader.calls)
-
-    def test_failure_answers_none_and_is_retried(self):
-        self.loader.fail = True
-        self.assertIsNone(self.directory.services_for(
-            self.servers('compute-1'), self.loader))
-        self.loader.fail = False
-        self.assertEqual('compute-1', self.directory.services_for(
-            self.servers('compute-1'), self.loader)[0].host)
-        self.assertEqual(2, self.loader.calls)
+    def test_from_novas_version_document_without_a_listing(self):
+        from tests.unit import fakes
+        nova = fakes.FakeNova()
+        self.assertEqual(fakes.MAX_VERSION,
+                         services.newest_version(nova, {}))
+        self.assertEqual([], [c for c in nova.calls
+                              if c[1].startswith('/os-services')])

@@ -1,0 +1,560 @@
+"""The service directory: the compute service of each server's host.
+
+What a request pays follows its response, not the cloud:
+
+* A *view* holds every compute service as one listing found them, plus
+  *patches*: changes made through any filter since, each from Nova's own
+  answer. A view is immutable; a process swaps its view as one value, so
+  threaded workers never see half of one.
+* A request resolves its servers' hosts in the view (``hostId`` is mapped
+  back over the known host names, once per project and set of names),
+  reads the patches of those hosts only (one shared-cache read), and
+  computes the values. Nothing grows with the number of hosts.
+* The listing is fetched again once the view is older than the refresh
+  interval: ``service_cache_time``, stretched for large clouds so that
+  refreshing takes at most :data:`REFRESH_SHARE` of one worker's time,
+  and never past half of ``service_down_time`` (cached heartbeats must
+  not age into UNKNOWN). Where a listing is slow (over
+  :data:`BACKGROUND_AFTER`), it runs in the background and requests keep
+  the view they have meanwhile; only a process without a usable view, or
+  a request naming a host the view does not know, then waits for one.
+* With a shared cache, one worker of the deployment fetches under an
+  atomic lease and publishes the listing in chunks under a small *meta*
+  item whose cache TTL is the refresh interval; the others adopt it.
+  Patches carry a number from a shared counter; a listing remembers the
+  counter from before its fetch, so a patch made during a fetch is kept
+  over the listing that may predate it.
+* Faults: a failed listing leaves the view in use for ``stale_if_error``
+  seconds past its refresh interval, then every value is UNKNOWN; lookups
+  are retried with exponential back-off. A failing cache is skipped, and
+  tried again every ``service_cache_time``: the process then works on its
+  own, as without a cache. No lock is held while waiting for anything.
+"""
+
+import dataclasses
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+
+from nova_hoststatus import services
+from nova_hoststatus import store
+
+LOG = logging.getLogger(__name__)
+
+# The share of one worker's time the background listing may take.
+REFRESH_SHARE = 0.1
+# A listing that took longer than this (seconds) is refreshed in the
+# background; a quicker one is waited for, so that small clouds read
+# fresh state on every request after the interval.
+BACKGROUND_AFTER = 0.2
+# Back-off after failed lookups: first delay, longest delay (seconds).
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+# Polling for another worker's listing: first and longest pause.
+POLL_FIRST = 0.05
+POLL_MAX = 1.0
+# Hosts per shared chunk: about 110 bytes each with FQDN names, so a
+# chunk stays well under store.MAX_ITEM.
+CHUNK_HOSTS = 2000
+
+META = 'meta'
+LEASE = 'lease'
+EPOCH = 'epoch'
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """The directory's times, in seconds."""
+    service_cache_time: float
+    service_down_time: float
+    stale_if_error: float
+    lease_time: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    """A change made through a filter: the host's record after it.
+
+    ``service`` None: the service was deleted. ``seq`` orders patches
+    against listings within one ``epoch`` of the shared counter; across
+    epochs (no cache, or one that lost its counter) this process's
+    monotonic clock does: ``received_at`` against the view's
+    ``fetched_at``.
+    """
+    service: services.ComputeService | None
+    seq: int
+    epoch: str | None
+    received_at: float = dataclasses.field(compare=False, default=0.0)
+
+    def applies_to(self, view):
+        """Whether this change may be missing from ``view``'s listing."""
+        if self.epoch is not None and self.epoch == view.epoch:
+            return self.seq > view.seq0
+        return self.received_at >= view.fetched_at
+
+    def same_or_older(self, other):
+        return other.epoch == self.epoch and self.seq <= other.seq
+
+    def to_json(self):
+        return json.dumps({
+            'seq': self.seq, 'epoch': self.epoch,
+            'service': self.service.to_list() if self.service else None,
+        }).encode('utf-8')
+
+    @classmethod
+    def from_json(cls, payload, received_at):
+        doc = json.loads(payload)
+        service = doc['service']
+        return cls(services.ComputeService.from_list(service)
+                   if service else None, int(doc['seq']), doc['epoch'],
+                   received_at)
+
+
+class View(object):
+    """Every compute service at one listing, with the patches since.
+
+    Immutable but for two memos that any thread may fill: the ``hostId``
+    maps per project and the server hosts known to have no record.
+    """
+
+    def __init__(self, by_host, api_version, fetched_at, token, epoch,
+                 seq0, patches=None, host_ids=None, missing=None):
+        self.by_host = by_host
+        self.api_version = api_version
+        self.fetched_at = fetched_at
+        self.token = token
+        self.epoch = epoch
+        self.seq0 = seq0
+        self.patches = patches or {}
+        self.host_ids = host_ids if host_ids is not None else {}
+        self.missing = missing if missing is not None else set()
+
+    def with_patches(self, patches):
+        """A view with ``patches`` over this one; self if none is newer."""
+        merged = dict(self.patches)
+        changed = False
+        for host, patch in patches.items():
+            known = merged.get(host)
+            if known is not None and patch.same_or_older(known):
+                continue
+            if patch.applies_to(self):
+                merged[host] = patch
+                changed = True
+        if not changed:
+            return self
+        return View(self.by_host, self.api_version, self.fetched_at,
+                    self.token, self.epoch, self.seq0, merged,
+                    self.host_ids, self.missing)
+
+    def successor(self, newer):
+        """``newer`` with this view's patches and memos that still hold."""
+        patches = {host: patch for host, patch in self.patches.items()
+                   if patch.applies_to(newer)}
+        host_ids = (self.host_ids if newer.by_host.keys() ==
+                    self.by_host.keys() else {})
+        view = View(newer.by_host, newer.api_version, newer.fetched_at,
+                    newer.token, newer.epoch, newer.seq0, patches, host_ids)
+        view.missing.update(key for key in self.missing
+                            if view.host_of(key) is None)
+        return view
+
+    def service(self, host):
+        """``(known, service)``: the record of ``host`` (None if deleted).
+        """
+        patch = self.patches.get(host)
+        if patch is not None:
+            return True, patch.service
+        service = self.by_host.get(host)
+        return service is not None, service
+
+    def _host_for_id(self, project_id, server_host_id):
+        hosts = self.host_ids.get(project_id)
+        if hosts is None:
+            hosts = {services.host_id(project_id, host): host
+                     for host in self.by_host}
+            self.host_ids[project_id] = hosts
+        found = hosts.get(server_host_id)
+        if found is None:
+            found = next((host for host in self.patches
+                          if services.host_id(project_id, host) ==
+                          server_host_id), None)
+        return found
+
+    @staticmethod
+    def host_key(server):
+        """What names a server's host: the host, or project and hostId."""
+        if services.HOST_ATTRIBUTE in server:
+            return server[services.HOST_ATTRIBUTE] or None
+        return str(server.get('tenant_id')), server.get('hostId') or None
+
+    def host_of(self, key):
+        """The host a :meth:`host_key` names, None when unknown here."""
+        if isinstance(key, str):
+            return key if self.service(key)[0] else None
+        project_id, server_host_id = key
+        return self._host_for_id(project_id, server_host_id)
+
+
+def _no_host(key):
+    return key is None or (isinstance(key, tuple) and key[1] is None)
+
+
+def start_thread(target, *args):
+    threading.Thread(target=target, args=args, daemon=True,
+                     name='nova-hoststatus-refresh').start()
+
+
+class ServiceDirectory(object):
+    """Keeps the view of compute services; see the module doc."""
+
+    def __init__(self, shared, timing, clock=time.monotonic,
+                 sleep=time.sleep, spawn=start_thread):
+        self._shared = shared
+        self._timing = timing
+        self._clock = clock
+        self._sleep = sleep
+        self._spawn = spawn
+        self._view = None
+        self._swap_lock = threading.Lock()
+        self._inflight = None
+        self._listing_seconds = 0.0
+        self._failures = 0
+        self._retry_at = 0.0
+        self._cache_retry_at = None
+        self._local_seq = itertools.count(1)
+
+    # Timing
+
+    def refresh_interval(self):
+        """How long a view serves before it is fetched again."""
+        timing = self._timing
+        interval = max(timing.service_cache_time,
+                       self._listing_seconds / REFRESH_SHARE)
+        return max(timing.service_cache_time,
+                   min(interval, timing.service_down_time / 2.0))
+
+    def _lease_time(self):
+        return max(self._timing.lease_time, 2 * self._listing_seconds)
+
+    # The shared cache, skipped while it fails
+
+    def _cache(self):
+        if self._shared is None:
+            return None
+        if self._cache_retry_at is not None:
+            if self._clock() < self._cache_retry_at:
+                return None
+            LOG.info('Trying the shared cache again')
+            self._cache_retry_at = None
+        return self._shared
+
+    def _cache_failed(self, exc):
+        if self._cache_retry_at is None:
+            LOG.warning('Shared cache unavailable (%s). This worker keeps '
+                        'its own compute service state and tries the cache '
+                        'again every %s s.', exc,
+                        self._timing.service_cache_time)
+        self._cache_retry_at = (self._clock() +
+                                self._timing.service_cache_time)
+
+    def _epoch(self, cache):
+        epoch = cache.get(EPOCH)
+        if epoch is None:
+            cache.add(EPOCH, uuid.uuid4().hex.encode('ascii'), 0)
+            epoch = cache.get(EPOCH)
+        if epoch is None:
+            raise store.CacheUnavailable('the counter epoch is not kept')
+        return epoch.decode('ascii')
+
+    # Installing views
+
+    def _install(self, view):
+        """Make ``view`` current, keeping the patches it does not cover."""
+        with self._swap_lock:
+            current = self._view
+            if current is not None and current.token == view.token:
+                return current
+            if current is not None:
+                view = current.successor(view)
+            self._view = view
+            return view
+
+    def _patch(self, patches):
+        with self._swap_lock:
+            if self._view is None:
+                return None
+            self._view = self._view.with_patches(patches)
+            return self._view
+
+    # Fetching and adopting listings
+
+    def _adopt(self, cache, seen):
+        """The shared listing if it is not ``seen``'s; None otherwise."""
+        meta = cache.get(META)
+        if meta is None:
+            return None
+        meta = json.loads(meta)
+        if seen is not None and meta['token'] == seen.token:
+            return None
+        names = ['chunk:%s:%d' % (meta['token'], i)
+                 for i in range(meta['chunks'])]
+        chunks = cache.get_many(names)
+        if len(chunks) != len(names):
+            return None
+        by_host = {}
+        for name in names:
+            for values in json.loads(chunks[name]):
+                service = services.ComputeService.from_list(values)
+                by_host[service.host] = service
+        version = meta['version']
+        return self._install(View(
+            by_host, tuple(version) if version else None, self._clock(),
+            meta['token'], meta['epoch'], meta['seq0']))
+
+    def _publish(self, cache, view, listing):
+        chunks = {}
+        for i in range(0, len(listing.services), CHUNK_HOSTS):
+            chunks['chunk:%s:%d' % (view.token, i // CHUNK_HOSTS)] = \
+                json.dumps([s.to_list() for s in
+                            listing.services[i:i + CHUNK_HOSTS]]).encode()
+        interval = self.refresh_interval()
+        cache.set_many(chunks, interval + self._timing.stale_if_error +
+                       self._lease_time())
+        cache.set_many({META: json.dumps({
+            'token': view.token, 'epoch': view.epoch, 'seq0': view.seq0,
+            'chunks': len(chunks), 'hosts': len(listing.services),
+            'version': view.api_version}).encode()}, interval)
+
+    def _fetch(self, fetch, cache):
+        """List every compute service, publish it, and make it current."""
+        if self._clock() < self._retry_at:
+            return None
+        epoch = seq0 = None
+        if cache is not None:
+            epoch = self._epoch(cache)
+            seq0 = cache.read_counter('changes:' + epoch)
+        started = self._clock()
+        try:
+            listing = fetch()
+        except services.LookupFailed as exc:
+            self._failures += 1
+            delay = min(BACKOFF_MAX,
+                        BACKOFF_FIRST * 2 ** (self._failures - 1))
+            self._retry_at = self._clock() + delay
+            LOG.warning('Compute services unavailable (%s); the last list '
+                        'serves for up to %s s past its refresh, then '
+                        'host_status reads UNKNOWN; next try in %.0f s',
+                        exc, self._timing.stale_if_error, delay)
+            return None
+        if self._failures:
+            LOG.info('Compute services listed again after %d failures',
+                     self._failures)
+        self._failures = 0
+        self._listing_seconds = listing.seconds
+        view = View({s.host: s for s in listing.services},
+                    listing.api_version, started, uuid.uuid4().hex,
+                    epoch, seq0)
+        if cache is not None:
+            self._publish(cache, view, listing)
+        return self._install(view)
+
+    def _refresh(self, fetch, seen, wait):
+        """A view newer than ``seen``: adopted, fetched, or waited for.
+
+        Without ``wait``, gives up when another worker holds the lease.
+        """
+        cache = self._cache()
+        try:
+            if cache is not None:
+                adopted = self._adopt(cache, seen)
+                if adopted is not None:
+                    return adopted
+                lease = uuid.uuid4().hex.encode('ascii')
+                if not cache.add(LEASE, lease, self._lease_time()):
+                    return self._wait(cache, seen, fetch) if wait else None
+                return self._fetch_leased(fetch, cache, lease)
+        except store.CacheUnavailable as exc:
+            self._cache_failed(exc)
+        return self._fetch(fetch, None)
+
+    def _wait(self, cache, seen, fetch):
+        """Poll the small meta item until another worker's listing shows.
+        """
+        deadline = self._clock() + self._lease_time()
+        pause = POLL_FIRST
+        while self._clock() < deadline:
+            self._sleep(pause)
+            pause = min(POLL_MAX, pause * 2)
+            adopted = self._adopt(cache, seen)
+            if adopted is not None:
+                return adopted
+            lease = uuid.uuid4().hex.encode('ascii')
+            if cache.add(LEASE, lease, self._lease_time()):
+                # The holder gave up or went away: list here.
+                return self._fetch_leased(fetch, cache, lease)
+        LOG.warning('No compute service list from the worker holding the '
+                    'lease within %.0f s; listing here', self._lease_time())
+        return self._fetch(fetch, cache)
+
+    def _fetch_leased(self, fetch, cache, lease):
+        try:
+            return self._fetch(fetch, cache)
+        finally:
+            if cache.get(LEASE) == lease:
+                cache.delete(LEASE)
+
+    def _single_flight(self, fetch, seen, wait):
+        """One refresh at a time in this process; others wait or go on."""
+        with self._swap_lock:
+            inflight = self._inflight
+            mine = inflight is None
+            if mine:
+                inflight = self._inflight = threading.Event()
+        if not mine:
+            if wait:
+                inflight.wait(self._lease_time())
+            return self._view
+        try:
+            return self._refresh(fetch, seen, wait)
+        finally:
+            with self._swap_lock:
+                self._inflight = None
+            inflight.set()
+
+    def _usable(self, fetch):
+        """A view fit to answer from now, or None (values are UNKNOWN)."""
+        view = self._view
+        if view is not None:
+            age = self._clock() - view.fetched_at
+            interval = self.refresh_interval()
+            if age < interval:
+                return view
+            if (self._listing_seconds > BACKGROUND_AFTER and
+                    age < interval + self._timing.stale_if_error):
+                if self._inflight is None:
+                    self._spawn(self._single_flight, fetch, view, False)
+                return view
+        view = self._single_flight(fetch, view, True) or self._view
+        if view is None or (self._clock() - view.fetched_at >=
+                            self.refresh_interval() +
+                            self._timing.stale_if_error):
+            return None
+        return view
+
+    def _read_patches(self, view, hosts):
+        cache = self._cache()
+        if cache is None or not hosts:
+            return view
+        try:
+            found = cache.get_many(['patch:' + host for host in hosts])
+        except store.CacheUnavailable as exc:
+            self._cache_failed(exc)
+            return view
+        patches = {}
+        now = self._clock()
+        for name, payload in found.items():
+            try:
+                patches[name[len('patch:'):]] = Patch.from_json(payload, now)
+            except (ValueError, KeyError, TypeError):
+                LOG.debug('Ignoring an unreadable patch %s', name)
+        return (self._patch(patches) or view) if patches else view
+
+    # What the filter asks
+
+    def services_for(self, servers, fetch):
+        """The service of each server's host (None: no record), in order.
+
+        ``fetch()`` lists every compute service (a :class:`Listing`).
+        Answers None when no view can be had: every value is then UNKNOWN.
+        """
+        started = self._clock()
+        view = self._usable(fetch)
+        if view is None:
+            return None
+        keys = [View.host_key(server) for server in servers]
+        unknown = {key for key in keys if not _no_host(key)
+                   and key not in view.missing and view.host_of(key) is None}
+        if unknown and view.fetched_at < started:
+            # A host this view does not know may be new: list once more.
+            view = self._single_flight(fetch, view, True) or view
+        hosts = {}
+        for key in set(keys):
+            if not _no_host(key):
+                host = view.host_of(key)
+                if host is None:
+                    view.missing.add(key)
+                else:
+                    hosts[key] = host
+        view = self._read_patches(view, sorted(set(hosts.values())))
+        return [view.service(hosts[key])[1] if key in hosts else None
+                for key in keys]
+
+    def changed(self, host, answer):
+        """Nova changed ``host``'s service: patch it, here and shared.
+
+        ``answer`` is the whole record (2.53+) or the changed fields.
+        """
+        view = self._view
+        if isinstance(answer, services.ComputeService):
+            service = answer
+        else:
+            known, base = view.service(host) if view else (False, None)
+            if not known or base is None:
+                # Nothing to apply the change to: drop what may be there.
+                self._forget(host)
+                return
+            service = base.changed(answer)
+        self._record(host, service)
+
+    def deleted(self, service_id):
+        """Nova deleted the service with this id: its host has no record.
+        """
+        view = self._view
+        if view is None:
+            return
+        for host, service in list(view.by_host.items()) + [
+                (h, p.service) for h, p in view.patches.items()]:
+            if service is not None and str(service.service_id) == \
+                    str(service_id):
+                self._record(host, None)
+                return
+
+    def _forget(self, host):
+        with self._swap_lock:
+            view = self._view
+            if view is not None and host in view.by_host:
+                by_host = dict(view.by_host)
+                del by_host[host]
+                patches = dict(view.patches)
+                patches.pop(host, None)
+                self._view = View(by_host, view.api_version,
+                                  view.fetched_at, view.token, view.epoch,
+                                  view.seq0, patches)
+        cache = self._cache()
+        if cache is not None:
+            try:
+                cache.delete('patch:' + host)
+            except store.CacheUnavailable as exc:
+                self._cache_failed(exc)
+
+    def _record(self, host, service):
+        cache = self._cache()
+        patch = None
+        if cache is not None:
+            try:
+                epoch = self._epoch(cache)
+                patch = Patch(service, cache.incr('changes:' + epoch), epoch)
+                cache.set_many({'patch:' + host: patch.to_json()},
+                               2 * self.refresh_interval() +
+                               self._timing.stale_if_error +
+                               self._lease_time())
+            except store.CacheUnavailable as exc:
+                self._cache_failed(exc)
+                patch = None
+        if patch is None:
+            patch = Patch(service, next(self._local_seq), None)
+        self._patch({host: dataclasses.replace(patch,
+                                               received_at=self._clock())})
