@@ -27,6 +27,7 @@ import time
 import timeit
 
 from oslo_config import cfg
+from oslo_cache import core as cache
 from oslo_context import context as oslo_context
 import webob
 
@@ -34,7 +35,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
 from nova_hoststatus import middleware  # noqa: E402
 from nova_hoststatus import sandbox  # noqa: E402
-from nova_hoststatus import store  # noqa: E402
 from nova_hoststatus import workers  # noqa: E402
 from tests.unit import fakes  # noqa: E402
 
@@ -48,7 +48,7 @@ def _filter(nova, policy_path, cache_servers=None):
     conf = cfg.ConfigOpts()
     conf([])
     if cache_servers:
-        store.cache.configure(conf)
+        cache.configure(conf)
         conf.set_override('enabled', True, 'cache')
         conf.set_override('backend', 'oslo_cache.memcache_pool', 'cache')
         conf.set_override('memcache_servers', [cache_servers], 'cache')

@@ -729,13 +729,16 @@ def check_timing(down_time, nova_down_time, cache_time, report_interval):
     return found.result()
 
 
-def check_shared_state(enabled, backend, servers, dead_retry, probe, load):
+def check_shared_state(enabled, backend, servers, dead_retry, probe, load,
+                       sharing=None):
     """What ``[cache]`` shares between API workers, and that it answers.
 
     ``load()`` builds the configured backend in this Python: ``(True,
     None)`` or ``(False, why)``; a backend whose client library is missing
     leaves every worker on its own state. ``probe(server)`` asks one
     memcached for its version: ``(True, version)`` or ``(False, why)``.
+    ``sharing()``, once the servers answer, reads what the filters share:
+    a :class:`Sharing`.
     """
     found = _Findings(SHARED_STATE)
     if not enabled or backend == store.NULL_BACKEND:
@@ -777,6 +780,8 @@ def check_shared_state(enabled, backend, servers, dead_retry, probe, load):
                       'with %s Nova answers 500 to server listings while '
                       'memcached is down' % backend,
                       'set [cache] backend = oslo_cache.memcache_pool')
+    if sharing is not None and found.code != Code.FAILURE:
+        _note_sharing(found, sharing())
     if backend in DEAD_RETRY_BACKENDS and dead_retry > MAX_DEAD_RETRY:
         found.problem(
             Code.WARNING,
@@ -785,6 +790,40 @@ def check_shared_state(enabled, backend, servers, dead_retry, probe, load):
             % dead_retry,
             'set [cache] memcache_dead_retry = 5 to 30')
     return found.result()
+
+
+Sharing = collections.namedtuple(
+    'Sharing', 'namespace derived protected listing error')
+"""What the filters of one deployment share: the key namespace (and
+whether it was derived from Nova's database connection), whether values
+are signed, and the shared listing's meta item (hosts, chunks, largest
+item in bytes), None when there is none yet; ``error`` when the cache
+could not be read."""
+
+
+def _note_sharing(found, sharing):
+    found.note('key namespace %s (%s)' % (
+        sharing.namespace,
+        'derived from Nova\'s [api_database] connection' if sharing.derived
+        else '[host_status] cache_namespace'))
+    found.note('values %s' % (
+        'signed (memcache_security_strategy = MAC)' if sharing.protected
+        else 'not signed: whoever can write to the memcached can make '
+             'hosts look down or up; set [host_status] '
+             'memcache_security_strategy = MAC and memcache_secret_key'))
+    if sharing.error:
+        found.problem(Code.FAILURE, 'the shared state cannot be read: %s'
+                      % sharing.error,
+                      'check [cache] and [host_status] memcache_* settings')
+    elif sharing.listing is None:
+        found.note('no shared listing yet: the first server view that '
+                   'needs one writes it')
+    else:
+        listing = sharing.listing
+        found.note('shared listing: %d compute services in %d items, the '
+                   'largest %d bytes (memcached takes up to 1048576)' % (
+                       listing['hosts'], listing['chunks'],
+                       listing['largest']))
 
 
 # The running API

@@ -56,9 +56,8 @@ BACKOFF_MAX = 30.0
 # Polling for another worker's listing: first and longest pause.
 POLL_FIRST = 0.05
 POLL_MAX = 1.0
-# Hosts per shared chunk: about 110 bytes each with FQDN names, so a
-# chunk stays well under store.MAX_ITEM.
-CHUNK_HOSTS = 2000
+# Room left in each chunk for the signature and the list's brackets.
+CHUNK_MARGIN = 1024
 
 META = 'meta'
 LEASE = 'lease'
@@ -202,6 +201,22 @@ def _no_host(key):
     return key is None or (isinstance(key, tuple) and key[1] is None)
 
 
+def _chunks(records):
+    """JSON lists of records, each under the cache's item size."""
+    limit = store.MAX_ITEM - CHUNK_MARGIN
+    part, size = [b'['], 1
+    for service in records:
+        text = json.dumps(service.to_list()).encode('utf-8')
+        if size + len(text) + 2 > limit and len(part) > 1:
+            part.append(b']')
+            yield part
+            part, size = [b'['], 1
+        part.append(text if len(part) == 1 else b',' + text)
+        size += len(text) + 1
+    part.append(b']')
+    yield part
+
+
 def start_thread(target, *args):
     threading.Thread(target=target, args=args, daemon=True,
                      name='nova-hoststatus-refresh').start()
@@ -315,17 +330,18 @@ class ServiceDirectory(object):
             meta['token'], meta['epoch'], meta['seq0']))
 
     def _publish(self, cache, view, listing):
-        chunks = {}
-        for i in range(0, len(listing.services), CHUNK_HOSTS):
-            chunks['chunk:%s:%d' % (view.token, i // CHUNK_HOSTS)] = \
-                json.dumps([s.to_list() for s in
-                            listing.services[i:i + CHUNK_HOSTS]]).encode()
+        """Share a listing: chunks under memcached's item size, then meta.
+        """
+        chunks = [b''.join(part) for part in _chunks(listing.services)]
+        names = ['chunk:%s:%d' % (view.token, i) for i in range(len(chunks))]
         interval = self.refresh_interval()
-        cache.set_many(chunks, interval + self._timing.stale_if_error +
+        cache.set_many(dict(zip(names, chunks)),
+                       interval + self._timing.stale_if_error +
                        self._lease_time())
         cache.set_many({META: json.dumps({
             'token': view.token, 'epoch': view.epoch, 'seq0': view.seq0,
             'chunks': len(chunks), 'hosts': len(listing.services),
+            'largest': max(map(len, chunks), default=0),
             'version': view.api_version}).encode()}, interval)
 
     def _fetch(self, fetch, cache):

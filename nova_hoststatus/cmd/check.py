@@ -58,10 +58,12 @@ from oslo_policy import opts as policy_opts
 
 from nova_hoststatus import checks
 from nova_hoststatus import conf
+from nova_hoststatus import directory
 from nova_hoststatus import microversion
 from nova_hoststatus import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
+from nova_hoststatus import store
 
 DEFAULT_CONFIG = '/etc/nova/nova.conf'
 TITLE = 'nova-hoststatus check'
@@ -187,6 +189,10 @@ def _register(config):
     ])
     for group, opts in policy_opts.list_opts() + conf.list_opts():
         config.register_opts(opts, group=group)
+    # What the cache namespace is derived from, as in nova-api.
+    for group in ('api_database', 'database'):
+        config.register_opt(cfg.StrOpt('connection', secret=True),
+                            group=group)
     cache.configure(config)
 
 
@@ -295,8 +301,27 @@ class Deployment(object):
         results.append(checks.check_shared_state(
             cache_conf.enabled, cache_conf.backend,
             _memcache_servers(cache_conf), cache_conf.memcache_dead_retry,
-            probe_memcached, self.load_cache_backend))
+            probe_memcached, self.load_cache_backend, self.sharing))
         return results
+
+    def sharing(self):
+        """What this deployment's filters share, read as a filter reads it.
+        """
+        namespace = self.settings.cache_namespace
+        derived = not namespace
+        try:
+            shared = store.from_conf(self.config, namespace,
+                                     self.settings.cache_secret)
+            if shared is None:
+                return checks.Sharing(namespace, derived, False, None,
+                                      'the backend is not a memcached one')
+            meta = shared.get(directory.META)
+            listing = json.loads(meta) if meta is not None else None
+        except (ValueError, store.CacheUnavailable) as exc:
+            return checks.Sharing(namespace or store.default_namespace(
+                self.config), derived, False, None, str(exc))
+        return checks.Sharing(shared.namespace, derived, shared.protected,
+                              listing, None)
 
     def load_cache_backend(self):
         """``(True, None)`` when ``[cache]``'s backend builds here, as the

@@ -31,7 +31,6 @@ import fixtures
 
 from nova_hoststatus import conf
 from nova_hoststatus import sandbox
-from nova_hoststatus import store
 from nova_hoststatus import workers
 from tests.functional import base
 
@@ -150,7 +149,7 @@ class TestWorkers(base.TestCase):
             self.assertLessEqual(stale, CACHE_TIME, samples)
         # Back, empty: shared again once each worker tried it again.
         self.memcached.start()
-        time.sleep(store.RETRY_INTERVAL + 1)
+        time.sleep(CACHE_TIME + 1)
         for port in (a, b):
             self.listing(port)
         self.force(a, host, True, '2.11')

@@ -588,7 +588,9 @@ def probe_from(answers):
 
 
 def shared_state(*args, load=lambda: (True, None)):
-    return checks.check_shared_state(*args, load)
+    args = list(args)
+    sharing = args.pop(5) if len(args) > 5 else None
+    return checks.check_shared_state(*args, load, sharing)
 
 
 class SharedStateTest(TestCase):
@@ -645,6 +647,37 @@ class SharedStateTest(TestCase):
     def test_per_process_backend_warns(self):
         result = shared_state(True, 'dogpile.cache.memory', [], 300, None)
         self.assertResult(Code.WARNING, result, 'do not share it')
+
+    def sharing_of(self, sharing):
+        return shared_state(
+            True, 'oslo_cache.memcache_pool', ['a:1'], 5,
+            probe_from({'a:1': (True, '1.6')}), lambda: sharing)
+
+    def test_namespace_protection_and_item_sizes_are_reported(self):
+        result = self.sharing_of(checks.Sharing(
+            'c0ffee', True, True,
+            {'hosts': 50000, 'chunks': 9, 'largest': 523000}, None))
+        self.assertResult(
+            Code.SUCCESS, result,
+            "key namespace c0ffee (derived from Nova's [api_database] "
+            "connection)", 'values signed (memcache_security_strategy = MAC)',
+            'shared listing: 50000 compute services in 9 items, the largest '
+            '523000 bytes')
+
+    def test_unsigned_values_and_no_listing_yet(self):
+        result = self.sharing_of(checks.Sharing('cloud-a', False, False,
+                                                None, None))
+        self.assertResult(Code.SUCCESS, result,
+                          'key namespace cloud-a ([host_status] '
+                          'cache_namespace)', 'values not signed',
+                          'no shared listing yet')
+
+    def test_unreadable_shared_state_fails(self):
+        result = self.sharing_of(checks.Sharing(
+            'c', True, False, None, 'memcache_security_strategy = MAC '
+            'needs memcache_secret_key'))
+        self.assertResult(Code.FAILURE, result,
+                          'cannot be read: memcache_security_strategy')
 
     def test_other_shared_backend_is_not_probed(self):
         self.assertResult(Code.SUCCESS, shared_state(

@@ -374,6 +374,17 @@ class SharedTest(testtools.TestCase):
         self.assertEqual(['UP'], self.worker(nova=nova).status(on(hosts[0])))
         self.assertEqual(1, nova.calls)
 
+    def test_longest_host_names_fit_too(self):
+        hosts = [('h%05d-' % i).ljust(255, 'x') for i in range(5000)]
+        nova = Nova(self.clock, hosts)
+        worker = self.worker(nova=nova, secret='s3cret')
+        worker.status(on(hosts[0]))
+        self.assertLessEqual(worker.directory._shared.largest_item,
+                             store.MAX_ITEM)
+        self.assertEqual(['UP'], self.worker(nova=nova, secret='s3cret')
+                         .status(on(hosts[-1])))
+        self.assertEqual(1, nova.calls)
+
     def test_forged_values_are_ignored_when_signed(self):
         """Defect 9: whoever writes to the memcached cannot fake a DOWN."""
         a = self.worker(secret='s3cret')
