@@ -7,7 +7,7 @@ What a request pays follows its response, not the cloud:
   answer. A view is immutable; a process swaps its view as one value, so
   threaded workers never see half of one.
 * A request resolves its servers' hosts in the view (``hostId`` is mapped
-  back over the known host names, once per project and set of names),
+  back over the known host names, and remembered per pair),
   reads the patches of those hosts only (one shared-cache read), and
   computes the values. Nothing grows with the number of hosts.
 * The listing is fetched again once the view is older than the refresh
@@ -112,15 +112,53 @@ class Patch:
                    received_at)
 
 
+class HostIds(object):
+    """``hostId`` mapped back to hosts: ``(project, hostId)`` -> host.
+
+    A ``hostId`` is a hash of project and host, so a project's ids are
+    found by hashing every known host name with it: one scan per project
+    that shows an id not seen before, resolving every id of the request.
+    Only the pairs are kept (a pair stays true as long as its host
+    exists), at most :data:`MAX_PAIRS` of them, so memory follows the
+    servers looked at, not projects times hosts.
+    """
+
+    MAX_PAIRS = 100000
+
+    def __init__(self):
+        self._pairs = {}
+
+    def resolve(self, keys, view):
+        """``{key: host}`` for the ``(project, hostId)`` keys ``view`` knows.
+        """
+        found = {}
+        wanted = {}
+        for key in keys:
+            host = self._pairs.get(key)
+            if host is not None and view.service(host)[0]:
+                found[key] = host
+            else:
+                wanted.setdefault(key[0], set()).add(key[1])
+        for project_id, ids in wanted.items():
+            for host in view.host_names():
+                server_host_id = services.host_id(project_id, host)
+                if server_host_id in ids:
+                    found[project_id, server_host_id] = host
+        if len(self._pairs) + len(found) > self.MAX_PAIRS:
+            self._pairs.clear()
+        self._pairs.update(found)
+        return found
+
+
 class View(object):
     """Every compute service at one listing, with the patches since.
 
-    Immutable but for two memos that any thread may fill: the ``hostId``
-    maps per project and the server hosts known to have no record.
+    Immutable but for the set of server hosts known to have no record,
+    which any thread may add to.
     """
 
     def __init__(self, by_host, api_version, fetched_at, token, epoch,
-                 seq0, patches=None, host_ids=None, missing=None):
+                 seq0, patches=None, missing=None):
         self.by_host = by_host
         self.api_version = api_version
         self.fetched_at = fetched_at
@@ -128,7 +166,6 @@ class View(object):
         self.epoch = epoch
         self.seq0 = seq0
         self.patches = patches or {}
-        self.host_ids = host_ids if host_ids is not None else {}
         self.missing = missing if missing is not None else set()
 
     def with_patches(self, patches):
@@ -145,19 +182,16 @@ class View(object):
         if not changed:
             return self
         return View(self.by_host, self.api_version, self.fetched_at,
-                    self.token, self.epoch, self.seq0, merged,
-                    self.host_ids, self.missing)
+                    self.token, self.epoch, self.seq0, merged, self.missing)
 
-    def successor(self, newer):
-        """``newer`` with this view's patches and memos that still hold."""
+    def successor(self, newer, host_ids):
+        """``newer`` with this view's patches and misses that still hold."""
         patches = {host: patch for host, patch in self.patches.items()
                    if patch.applies_to(newer)}
-        host_ids = (self.host_ids if newer.by_host.keys() ==
-                    self.by_host.keys() else {})
         view = View(newer.by_host, newer.api_version, newer.fetched_at,
-                    newer.token, newer.epoch, newer.seq0, patches, host_ids)
-        view.missing.update(key for key in self.missing
-                            if view.host_of(key) is None)
+                    newer.token, newer.epoch, newer.seq0, patches)
+        known = view.hosts_of(self.missing, host_ids)
+        view.missing.update(key for key in self.missing if key not in known)
         return view
 
     def service(self, host):
@@ -169,36 +203,33 @@ class View(object):
         service = self.by_host.get(host)
         return service is not None, service
 
-    def _host_for_id(self, project_id, server_host_id):
-        hosts = self.host_ids.get(project_id)
-        if hosts is None:
-            hosts = {services.host_id(project_id, host): host
-                     for host in self.by_host}
-            self.host_ids[project_id] = hosts
-        found = hosts.get(server_host_id)
-        if found is None:
-            found = next((host for host in self.patches
-                          if services.host_id(project_id, host) ==
-                          server_host_id), None)
-        return found
-
     @staticmethod
     def host_key(server):
-        """What names a server's host: the host, or project and hostId."""
+        """What names a server's host: the host, or project and hostId.
+
+        None when the server has no host.
+        """
         if services.HOST_ATTRIBUTE in server:
             return server[services.HOST_ATTRIBUTE] or None
-        return str(server.get('tenant_id')), server.get('hostId') or None
+        if not server.get('hostId'):
+            return None
+        return str(server.get('tenant_id')), server['hostId']
 
-    def host_of(self, key):
-        """The host a :meth:`host_key` names, None when unknown here."""
-        if isinstance(key, str):
-            return key if self.service(key)[0] else None
-        project_id, server_host_id = key
-        return self._host_for_id(project_id, server_host_id)
+    def hosts_of(self, keys, host_ids):
+        """``{key: host}`` for the :meth:`host_key` keys this view knows.
+        """
+        found = {key: key for key in keys
+                 if isinstance(key, str) and self.service(key)[0]}
+        ids = [key for key in keys if isinstance(key, tuple)]
+        if ids:
+            found.update(host_ids.resolve(ids, self))
+        return found
 
-
-def _no_host(key):
-    return key is None or (isinstance(key, tuple) and key[1] is None)
+    def host_names(self):
+        """Every host with a record here."""
+        yield from self.by_host
+        yield from (host for host in self.patches
+                    if host not in self.by_host)
 
 
 def _chunks(records):
@@ -240,6 +271,7 @@ class ServiceDirectory(object):
         self._retry_at = 0.0
         self._cache_retry_at = None
         self._local_seq = itertools.count(1)
+        self._host_ids = HostIds()
 
     # Timing
 
@@ -293,7 +325,7 @@ class ServiceDirectory(object):
             if current is not None and current.token == view.token:
                 return current
             if current is not None:
-                view = current.successor(view)
+                view = current.successor(view, self._host_ids)
             self._view = view
             return view
 
@@ -311,23 +343,28 @@ class ServiceDirectory(object):
         meta = cache.get(META)
         if meta is None:
             return None
-        meta = json.loads(meta)
-        if seen is not None and meta['token'] == seen.token:
+        try:
+            meta = json.loads(meta)
+            if seen is not None and meta['token'] == seen.token:
+                return None
+            names = ['chunk:%s:%d' % (meta['token'], i)
+                     for i in range(meta['chunks'])]
+            chunks = cache.get_many(names)
+            if len(chunks) != len(names):
+                return None
+            by_host = {}
+            for name in names:
+                for values in json.loads(chunks[name]):
+                    service = services.ComputeService.from_list(values)
+                    by_host[service.host] = service
+            version = meta['version']
+            view = View(by_host, tuple(version) if version else None,
+                        self._clock(), meta['token'], meta['epoch'],
+                        meta['seq0'])
+        except (ValueError, KeyError, TypeError) as exc:
+            LOG.warning('Ignoring an unreadable shared listing: %r', exc)
             return None
-        names = ['chunk:%s:%d' % (meta['token'], i)
-                 for i in range(meta['chunks'])]
-        chunks = cache.get_many(names)
-        if len(chunks) != len(names):
-            return None
-        by_host = {}
-        for name in names:
-            for values in json.loads(chunks[name]):
-                service = services.ComputeService.from_list(values)
-                by_host[service.host] = service
-        version = meta['version']
-        return self._install(View(
-            by_host, tuple(version) if version else None, self._clock(),
-            meta['token'], meta['epoch'], meta['seq0']))
+        return self._install(view)
 
     def _publish(self, cache, view, listing):
         """Share a listing: chunks under memcached's item size, then meta.
@@ -374,7 +411,10 @@ class ServiceDirectory(object):
                     listing.api_version, started, uuid.uuid4().hex,
                     epoch, seq0)
         if cache is not None:
-            self._publish(cache, view, listing)
+            try:
+                self._publish(cache, view, listing)
+            except store.CacheUnavailable as exc:
+                self._cache_failed(exc)
         return self._install(view)
 
     def _refresh(self, fetch, seen, wait):
@@ -491,19 +531,14 @@ class ServiceDirectory(object):
         if view is None:
             return None
         keys = [View.host_key(server) for server in servers]
-        unknown = {key for key in keys if not _no_host(key)
-                   and key not in view.missing and view.host_of(key) is None}
-        if unknown and view.fetched_at < started:
+        wanted = {key for key in keys if key is not None}
+        hosts = view.hosts_of(wanted, self._host_ids)
+        if wanted - hosts.keys() - view.missing and \
+                view.fetched_at < started:
             # A host this view does not know may be new: list once more.
             view = self._single_flight(fetch, view, True) or view
-        hosts = {}
-        for key in set(keys):
-            if not _no_host(key):
-                host = view.host_of(key)
-                if host is None:
-                    view.missing.add(key)
-                else:
-                    hosts[key] = host
+            hosts = view.hosts_of(wanted, self._host_ids)
+        view.missing.update(wanted - hosts.keys())
         view = self._read_patches(view, sorted(set(hosts.values())))
         return [view.service(hosts[key])[1] if key in hosts else None
                 for key in keys]
@@ -548,7 +583,7 @@ class ServiceDirectory(object):
                 patches.pop(host, None)
                 self._view = View(by_host, view.api_version,
                                   view.fetched_at, view.token, view.epoch,
-                                  view.seq0, patches)
+                                  view.seq0, patches, view.missing)
         cache = self._cache()
         if cache is not None:
             try:

@@ -173,20 +173,37 @@ class CostTest(testtools.TestCase):
         self.worker.directory.deleted('id-c7')
         self.assertEqual([''], self.worker.status(on('c7')))
 
-    def test_owner_hostids_are_mapped_once_per_project(self):
+    def hashes(self):
+        counted = []
+        real = services.host_id
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_hoststatus.services.host_id',
+            lambda project, host: counted.append(1) or real(project, host)))
+        return counted
+
+    def test_owner_hostids_are_mapped_with_one_scan_then_remembered(self):
         servers = [owned('p', 'c%d' % i) for i in range(20)]
+        hashed = self.hashes()
         self.assertEqual(['UP'] * 20, self.worker.status(*servers))
-        view = self.worker.directory._view
-        self.assertEqual(['p'], list(view.host_ids))
+        self.assertEqual(1000, len(hashed))
+        self.assertEqual(['UP'] * 20, self.worker.status(*servers))
+        self.assertEqual(1000, len(hashed))
         self.assertEqual(1, self.nova.calls)
 
-    def test_a_new_listing_of_the_same_hosts_keeps_the_hostid_maps(self):
-        self.worker.status(owned('p', 'c1'))
-        maps = self.worker.directory._view.host_ids
+    def test_hostid_pairs_outlive_a_new_listing_and_stay_bounded(self):
+        server = owned('p', 'c1')
+        others = [owned('p%d' % project, 'c1') for project in range(40)]
+        hashed = self.hashes()
+        self.worker.status(server)
         self.clock.now += INTERVAL
-        self.worker.status(owned('p', 'c1'))
+        self.worker.status(server)
         self.assertEqual(2, self.nova.calls)
-        self.assertIs(maps, self.worker.directory._view.host_ids)
+        self.assertEqual(1000, len(hashed))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_hoststatus.directory.HostIds.MAX_PAIRS', 30))
+        for other in others:
+            self.assertEqual(['UP'], self.worker.status(other))
+        self.assertLessEqual(len(self.worker.directory._host_ids._pairs), 30)
 
     def test_an_unknown_host_is_listed_for_once(self):
         self.worker.status(on('c1'))
