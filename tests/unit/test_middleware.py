@@ -3,6 +3,7 @@
 import configparser
 import datetime
 import os
+import threading
 import time
 
 import fixtures
@@ -451,6 +452,53 @@ class ForceDownTest(base.FilterTestCase):
                          resp.headers.getall('Vary'))
         self.assertEqual(0, self.nova.count('PUT', FORCE_DOWN))
         self.assertFalse(self.service.forced_down)
+
+    def test_a_force_down_lists_no_services(self):
+        """Fresh or expired state: the fault monitor's call goes straight
+        to Nova; the newest microversion comes without a listing."""
+        app = self.make_filter(service_cache_time='0.01')
+        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+        self.request('/servers/vm', app=app)
+        time.sleep(0.02)
+        for forced in (True, False):
+            resp = self.request('/os-services/%s' % self.service.id,
+                                method='PUT', version='2.53',
+                                body={'forced_down': forced}, app=app)
+            self.assertEqual(200, resp.status_int)
+        resp = self.request('/os-services/%s' % self.service.id,
+                            method='PUT', version='latest',
+                            body={'forced_down': 'maybe'}, app=app)
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+
+    def test_a_force_down_does_not_wait_for_a_listing_in_progress(self):
+        """Nothing the force-down path takes is held during a listing."""
+        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+        listing = threading.Event()
+        release = threading.Event()
+        nova = self.nova
+
+        def slow(environ, start_response):
+            if environ['PATH_INFO'] == '/os-services' and \
+                    environ['REQUEST_METHOD'] == 'GET':
+                listing.set()
+                release.wait(5)
+            return nova(environ, start_response)
+        app = self.make_filter()
+        app.application = slow
+        reader = threading.Thread(target=self.request,
+                                  args=('/servers/vm',), kwargs={'app': app})
+        reader.start()
+        self.addCleanup(reader.join)
+        self.addCleanup(release.set)
+        self.assertTrue(listing.wait(5))
+        started = time.monotonic()
+        resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
+                            body={'host': 'compute-1',
+                                  'binary': 'nova-compute',
+                                  'forced_down': True}, app=app)
+        self.assertEqual(200, resp.status_int)
+        self.assertLess(time.monotonic() - started, 2.0)
 
     def test_valid_body_is_passed_on_byte_for_byte(self):
         raw = b'{ "host":"compute-1", "binary":"nova-compute",' \
