@@ -32,8 +32,9 @@ OPTS = [
         default=3.0,
         min=0,
         help='Seconds the list of compute services is reused before it is '
-             'fetched again (in the background, while requests go on with '
-             'the list they have). In a large cloud the interval grows so '
+             'fetched again (in the background where a listing takes over '
+             '0.2 s, while requests go on with the list they have). In a '
+             'large cloud the interval grows so '
              'that listing takes at most a tenth of one worker\'s time, '
              'and never past half of service_down_time. Bounds how long a '
              'change made behind the API (not through this filter) takes '
