@@ -23,6 +23,8 @@ import logging
 import threading
 import time
 
+from oslo_config import cfg
+
 LOG = logging.getLogger(__name__)
 
 PREFIX = 'nova_hoststatus:v2'
@@ -288,7 +290,7 @@ def default_namespace(conf):
     for group in ('api_database', 'database'):
         try:
             connection = conf[group].connection
-        except (KeyError, AttributeError, Exception):
+        except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
             continue
         if connection:
             return hashlib.sha256(
