@@ -276,8 +276,14 @@ class ServiceDirectory(object):
     # Timing
 
     def refresh_interval(self):
-        """How long a view serves before it is fetched again."""
+        """How long a view serves before it is fetched again.
+
+        ``service_cache_time = 0`` asks for a listing on every request,
+        and gets it whatever a listing costs.
+        """
         timing = self._timing
+        if not timing.service_cache_time:
+            return 0.0
         interval = max(timing.service_cache_time,
                        self._listing_seconds / REFRESH_SHARE)
         return max(timing.service_cache_time,
@@ -488,7 +494,7 @@ class ServiceDirectory(object):
             interval = self.refresh_interval()
             if age < interval:
                 return view
-            if (self._listing_seconds > BACKGROUND_AFTER and
+            if (interval and self._listing_seconds > BACKGROUND_AFTER and
                     age < interval + self._timing.stale_if_error):
                 if self._inflight is None:
                     self._spawn(self._single_flight, fetch, view, False)

@@ -232,6 +232,16 @@ class RefreshTest(testtools.TestCase):
         # Never past half of service_down_time.
         self.assertEqual(30.0, self.worker.directory.refresh_interval())
 
+    def test_no_cache_time_lists_on_every_request(self):
+        worker = Worker(self.nova, self.clock, timing=directory.Timing(
+            service_cache_time=0, service_down_time=60, stale_if_error=30,
+            lease_time=30))
+        self.nova.seconds = 3.3
+        worker.status(on('c1'))
+        worker.status(on('c1'))
+        self.assertEqual(2, self.nova.calls)
+        self.assertEqual([], worker.spawned)
+
     def test_slow_listing_refreshes_in_the_background(self):
         self.nova.seconds = 3.3
         self.worker.status(on('c1'))
