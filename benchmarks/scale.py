@@ -485,8 +485,9 @@ def main():
             cloud.grow(size)
             rows.append(cloud.measure(tries, memcached))
             log('measured at %d hosts' % size)
-    print()
-    print_table(rows)
+            # A long run that is cut short still shows what it measured.
+            print_table(rows)
+            sys.stdout.flush()
     print()
     lines = acceptance(rows)
     print('\n'.join(lines))
