@@ -366,11 +366,12 @@ def _ms(value):
     return '-' if value is None else '%.1f' % value
 
 
-def _bytes(item):
-    if not item['items']:
-        return 'none'
-    text = '%d' % item['sent']
-    return text + ('' if item['kept'] is not None else ' (refused)')
+def _sent(item):
+    return '%d' % item['sent'] if item['items'] else 'none'
+
+
+def _kept(item):
+    return 'yes' if item['kept'] is not None else 'no'
 
 
 ROWS = [
@@ -392,7 +393,8 @@ ROWS = [
     ('  internal calls', 'steady_1000_calls', str),
     ('10 owners: calls/100 req', 'poll_calls_per_100', str),
     ('10 owners: listing ms', 'poll_ms', _ms),
-    ('largest cache item bytes', 'cache_item', _bytes),
+    ('largest cache item bytes', 'cache_item', _sent),
+    ('  kept by memcached', 'cache_item', _kept),
 ]
 
 
