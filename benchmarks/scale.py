@@ -12,7 +12,8 @@ steps by bulk-inserting idle compute services; at each size it measures:
    than ``service_cache_time`` (expired) and right after a listing (fresh),
    and the same call to Nova alone.
 3. The owner's first ``GET /servers/detail`` after a force-down of one of
-   its hosts, and the same listing repeated (steady).
+   its hosts (fresh; and expired, where it also pays whatever refresh
+   is due), and the same listing repeated (steady).
 4. The filter's share of a steady 20-server and 1,000-server listing: the
    request through the filter minus the same request to Nova alone, and
    the time spent in the filter itself, internal calls included (measured
@@ -34,13 +35,11 @@ Needs the ``nova`` and ``workers`` extras and memcached (``tox -e bench``).
 
 import argparse
 import json
-import pickle
 import socket
 import statistics
 import sys
 import time
 
-from dogpile.cache import proxy
 from oslo_cache import core as oslo_cache
 from oslo_config import cfg
 
@@ -226,7 +225,8 @@ class Cloud(object):
     def force_down(self, tries):
         """Force-down on Nova alone, then through the filter, expired and
         fresh, each followed by the owner's first listing."""
-        nova, expired, fresh, first, calls = [], [], [], [], []
+        nova, expired, fresh, first, first_expired, calls = (
+            [], [], [], [], [], [])
         for _ in range(tries):
             nova.append(self.force(True, nova=True).ms)
             self.force(False, nova=True)
@@ -234,18 +234,20 @@ class Cloud(object):
             self.owner_listing()
             time.sleep(self.cache_time + 0.5)
             expired.append(self.force(True).ms)
-            first.append(self.owner_listing(self.victim).ms)
+            first_expired.append(self.owner_listing(self.victim).ms)
             self.force(False)
             self.owner_listing()
             timing = self.force(True)
             fresh.append(timing.ms)
             calls.append(timing.internal)
+            first.append(self.owner_listing(self.victim).ms)
             self.force(False)
         return {'force_down_nova_ms': median(nova),
                 'force_down_expired_ms': median(expired),
                 'force_down_fresh_ms': median(fresh),
                 'force_down_fresh_calls': max(calls),
-                'first_listing_ms': median(first)}
+                'first_listing_ms': median(first),
+                'first_after_expired_ms': median(first_expired)}
 
     def shares(self, tries):
         """Steady listings: the same one repeated through the filter, then
@@ -282,48 +284,37 @@ class Cloud(object):
                 'poll_ms': median([t.ms for t in timings])}
 
 
-# Bytes per cache item. This part follows only what an operator
-# configures: oslo.cache's [cache] section (memcached through
-# oslo_cache.memcache_pool, as the sandbox's workers use it) with a
-# dogpile proxy of our own ([cache] proxies) that sees every value the
-# filter's cache region writes, and memcached itself, asked for the size
-# of what it keeps. Nothing of the store's own API is used.
+# Bytes per cache item: what the filter sends (its shared cache's largest
+# item) and what memcached keeps, listed by memcached itself
+# (``lru_crawler metadump``), after one owner listing with ``[cache]`` on
+# a memcached emptied for it.
 
-class WriteSizes(proxy.ProxyBackend):
-    """Records each key the filter writes and its size as sent.
-
-    python-memcached pickles values with protocol 0 and refuses, without
-    an error, a value over 1 MiB: the size recorded is that pickle.
-    """
-
-    written = {}
-
-    def set(self, key, value):
-        WriteSizes.written[key] = len(pickle.dumps(value, protocol=0))
-        self.proxied.set(key, value)
-
-    def set_multi(self, mapping):
-        for key, value in mapping.items():
-            WriteSizes.written[key] = len(pickle.dumps(value, protocol=0))
-        self.proxied.set_multi(mapping)
-
-    def set_serialized(self, key, value):
-        WriteSizes.written[key] = len(value)
-        self.proxied.set_serialized(key, value)
-
-
-def _memcached(servers, command):
-    """One text-protocol command to memcached, the first reply line."""
+def _memcached(servers, command, last=None):
+    """A text-protocol command to memcached: its reply lines up to ``last``
+    (the first line when None)."""
     host, port = servers.rsplit(':', 1)
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(command.encode('ascii') + b'\r\n')
         reply = b''
-        while not reply.endswith(b'\r\n'):
-            chunk = sock.recv(4096)
+        end = (last.encode('ascii') + b'\r\n') if last else b'\r\n'
+        while not reply.endswith(end):
+            chunk = sock.recv(65536)
             if not chunk:
                 break
             reply += chunk
-    return reply.decode('ascii').strip()
+    lines = reply.decode('ascii').strip().splitlines()
+    return lines if last else lines[0]
+
+
+def _kept_sizes(servers):
+    """The size of every live item memcached holds."""
+    sizes = []
+    for line in _memcached(servers, 'lru_crawler metadump all', 'END'):
+        fields = dict(part.split('=', 1) for part in line.split()
+                      if '=' in part)
+        if 'size' in fields:
+            sizes.append(int(fields['size']))
+    return sizes
 
 
 def cache_item_sizes(cloud, memcached):
@@ -331,33 +322,30 @@ def cache_item_sizes(cloud, memcached):
 
     A second filter, configured with ``[cache]`` on ``memcached``, takes
     the instrumented filter's place for one owner listing on an emptied
-    memcached. Returns the number of items written, the largest one's size
-    as sent and as memcached keeps it (None: not kept).
+    memcached. Returns the number of items memcached then holds, the
+    largest item as the filter sent it and as memcached keeps it (None:
+    nothing kept).
     """
     conf = cfg.ConfigOpts()
     conf([])
     oslo_cache.configure(conf)
     for name, value in (('enabled', True),
                         ('backend', 'oslo_cache.memcache_pool'),
-                        ('memcache_servers', [memcached.servers]),
-                        ('proxies', ['%s.WriteSizes' % __name__])):
+                        ('memcache_servers', [memcached.servers])):
         conf.set_override(name, value, 'cache')
     shared = middleware.filter_factory(
         {}, oslo_config_config=conf, policy_file=cloud.box.policy_file,
         service_down_time=str(cloud.box.service_down_time))(cloud.behind)
     _memcached(memcached.servers, 'flush_all')
-    WriteSizes.written.clear()
     ours, cloud.around.app = cloud.around.app, shared
     try:
         cloud.owner_listing()
     finally:
         cloud.around.app = ours
-    if not WriteSizes.written:
-        return {'items': 0, 'sent': None, 'kept': None}
-    key, sent = max(WriteSizes.written.items(), key=lambda item: item[1])
-    reply = _memcached(memcached.servers, 'mg %s s' % key)
-    kept = int(reply.split()[1][1:]) if reply.startswith('HD s') else None
-    return {'items': len(WriteSizes.written), 'sent': sent, 'kept': kept}
+    kept = _kept_sizes(memcached.servers)
+    return {'items': len(kept),
+            'sent': shared._directory._shared.largest_item or None,
+            'kept': max(kept) if kept else None}
 
 
 # Report
@@ -366,12 +354,20 @@ def _ms(value):
     return '-' if value is None else '%.1f' % value
 
 
+def _bytes(value):
+    return 'none' if value is None else '%d' % value
+
+
 def _sent(item):
-    return '%d' % item['sent'] if item['items'] else 'none'
+    return _bytes(item['sent'])
 
 
 def _kept(item):
-    return 'yes' if item['kept'] is not None else 'no'
+    return _bytes(item['kept'])
+
+
+def _items(item):
+    return '%d' % item['items']
 
 
 ROWS = [
@@ -381,6 +377,7 @@ ROWS = [
     ('force-down, fresh ms', 'force_down_fresh_ms', _ms),
     ('  its internal calls', 'force_down_fresh_calls', str),
     ('owner 1st listing after ms', 'first_listing_ms', _ms),
+    ('  after an expired one ms', 'first_after_expired_ms', _ms),
     ('owner steady listing ms', 'steady_20_ms', _ms),
     ('  Nova alone ms', 'nova_20_ms', _ms),
     ('  filter share (minus) ms', 'share_20_ms', _ms),
@@ -393,8 +390,9 @@ ROWS = [
     ('  internal calls', 'steady_1000_calls', str),
     ('10 owners: calls/100 req', 'poll_calls_per_100', str),
     ('10 owners: listing ms', 'poll_ms', _ms),
-    ('largest cache item bytes', 'cache_item', _sent),
-    ('  kept by memcached', 'cache_item', _kept),
+    ('cache items held', 'cache_item', _items),
+    ('largest item sent bytes', 'cache_item', _sent),
+    ('  as memcached keeps it', 'cache_item', _kept),
 ]
 
 
