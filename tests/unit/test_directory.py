@@ -491,8 +491,10 @@ class ThreadedTest(testtools.TestCase):
             while time.monotonic() < stop:
                 worker.changed('c1', nova.force_down('c1', down))
                 down = not down
-        threads = [threading.Thread(target=read, args=(workers[i % 2],))
+        # Eight threads of one worker read while both workers change c1.
+        threads = [threading.Thread(target=read, args=(workers[0],))
                    for i in range(8)]
+        threads.append(threading.Thread(target=read, args=(workers[1],)))
         threads += [threading.Thread(target=change, args=(w,))
                     for w in workers]
         for thread in threads:
