@@ -486,17 +486,23 @@ class ThreadedTest(testtools.TestCase):
                         found[0].host != 'c1':
                     wrong.append(found)
 
-        def change(worker):
+        def change():
             down = True
             while time.monotonic() < stop:
-                worker.changed('c1', nova.force_down('c1', down))
+                writer = workers[int(down)]
+                writer.changed('c1', nova.force_down('c1', down))
+                # Read-your-write, on both workers, whatever the readers do.
+                for worker in workers:
+                    [found] = worker.services_for([on('c1')], nova)
+                    if found.forced_down is not down:
+                        wrong.append(('after change', down, found))
                 down = not down
-        # Eight threads of one worker read while both workers change c1.
+        # Eight threads of one worker read while the changes alternate
+        # between the two workers.
         threads = [threading.Thread(target=read, args=(workers[0],))
                    for i in range(8)]
         threads.append(threading.Thread(target=read, args=(workers[1],)))
-        threads += [threading.Thread(target=change, args=(w,))
-                    for w in workers]
+        threads.append(threading.Thread(target=change))
         for thread in threads:
             thread.start()
         for thread in threads:
