@@ -116,6 +116,27 @@ class CommandLineTest(testtools.TestCase):
         self.assertEqual('[]', out.strip())
 
 
+class MissingProgramTest(testtools.TestCase):
+    """What to install is said so that it works from a clone: the package
+    is not on PyPI."""
+
+    def test_without_uwsgi(self):
+        self.useFixture(fixtures.MonkeyPatch('sys.executable',
+                                             '/nonexistent/python'))
+        self.useFixture(fixtures.MonkeyPatch('shutil.which',
+                                             lambda name: None))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = cmd.main(['drill', '--workers', '2'])
+        self.assertEqual(2, status)
+        self.assertIn("from the source tree: pip install '.[nova,workers]'",
+                      err.getvalue())
+
+    def test_without_nova(self):
+        self.assertIn("from the source tree: pip install '.[nova]'",
+                      sandbox.NOVA_MISSING)
+
+
 def _echo_caller(environ, start_response):
     """An API that answers with the caller it was given."""
     start_response('200 OK', [('Content-Type', 'text/plain')])
