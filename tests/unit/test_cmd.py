@@ -116,6 +116,41 @@ class CommandLineTest(testtools.TestCase):
         self.assertEqual('[]', out.strip())
 
 
+class WorkersVerdictTest(testtools.TestCase):
+    """PASS and FAIL after ``drill --workers`` mean what they mean in one
+    process, the budget included."""
+
+    def verdict(self, worst, stale=0, flips=0, errors=0, shared=True):
+        return drill._workers_verdict(worst, 1.0, stale, flips, errors,
+                                      shared)
+
+    def test_within_budget_and_agreed_passes(self):
+        lines, status = self.verdict(0.4)
+        self.assertEqual(0, status)
+        self.assertIn('400 ms, within the budget of 1000 ms', lines[0])
+        self.assertTrue(lines[-1].startswith('PASS: within the budget'))
+
+    def test_over_budget_fails_though_the_workers_agreed(self):
+        lines, status = self.verdict(1.6)
+        self.assertEqual(1, status)
+        self.assertIn('1600 ms, over the budget of 1000 ms', lines[0])
+        self.assertIn('Workers agreed', lines[1])
+        self.assertEqual('FAIL: over the budget (--budget to change it).',
+                         lines[-1])
+        self.assertNotIn('PASS', '\n'.join(lines))
+
+    def test_disagreement_fails_and_says_why_without_a_shared_cache(self):
+        lines, status = self.verdict(0.4, stale=3, flips=1, shared=False)
+        self.assertEqual(1, status)
+        self.assertIn('3 stale listings, 1 flip-backs', lines[1])
+        self.assertIn('without a shared cache', lines[-1])
+
+    def test_failed_listings_fail(self):
+        lines, status = self.verdict(0.4, errors=2)
+        self.assertEqual(1, status)
+        self.assertIn('2 owner listings failed', lines[-1])
+
+
 class MissingProgramTest(testtools.TestCase):
     """What to install is said so that it works from a clone: the package
     is not on PyPI."""
