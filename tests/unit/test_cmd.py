@@ -120,9 +120,10 @@ class WorkersVerdictTest(testtools.TestCase):
     """PASS and FAIL after ``drill --workers`` mean what they mean in one
     process, the budget included."""
 
-    def verdict(self, worst, stale=0, flips=0, errors=0, shared=True):
+    def verdict(self, worst, stale=0, flips=0, errors=0, shared=True,
+                comparison=False):
         return drill._workers_verdict(worst, 1.0, stale, flips, errors,
-                                      shared)
+                                      shared, comparison)
 
     def test_within_budget_and_agreed_passes(self):
         lines, status = self.verdict(0.4)
@@ -149,6 +150,19 @@ class WorkersVerdictTest(testtools.TestCase):
         lines, status = self.verdict(0.4, errors=2)
         self.assertEqual(1, status)
         self.assertIn('2 owner listings failed', lines[-1])
+
+    def test_comparison_reports_without_a_verdict(self):
+        lines, status = self.verdict(1.6, stale=3, flips=1, shared=False,
+                                     comparison=True)
+        self.assertEqual(0, status)
+        self.assertIn('3 stale listings, 1 flip-backs', lines[1])
+        self.assertTrue(lines[-1].startswith('No verdict (--no-memcached'))
+        self.assertNotIn('FAIL', '\n'.join(lines))
+
+    def test_comparison_with_failed_listings_fails(self):
+        lines, status = self.verdict(0.4, errors=1, shared=False,
+                                     comparison=True)
+        self.assertEqual(1, status)
 
 
 class MissingProgramTest(testtools.TestCase):
