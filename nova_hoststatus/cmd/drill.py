@@ -28,25 +28,38 @@ from nova_hoststatus import workers
 TENANT = 'vnf-tenant'
 OWNER = 'vnf-owner'
 INSPECTOR = 'doctor-inspector'
+# Seconds the owner is given to see a change: a longer budget could never
+# be missed.
+WAIT = 10.0
 
 
 def register(commands):
     """Add ``drill`` and its options to the command line."""
     p = commands.add_parser(
-        'drill', help='measure how fast a VM owner learns its host is down')
+        'drill', help='measure how fast a VM owner learns its host is down',
+        description='Start real Nova with the filter in front of it, in '
+                    "this process or, with --workers N, under uWSGI; force "
+                    'hosts down as a Doctor inspector would, and time how '
+                    'long the VM owner, polling its servers, takes to see '
+                    'DOWN. Exit status 0 (PASS) when every time to DOWN is '
+                    'within --budget (and with --workers every worker '
+                    'agreed), 1 (FAIL) when not. Needs the nova extra.')
     p.add_argument('--hosts', type=common.positive_int, default=10,
-                   help='compute hosts (default 10)')
+                   help='compute hosts (default %(default)s)')
     p.add_argument('--servers', type=common.positive_int, default=100,
                    help="servers of the owner's tenant, spread over the "
-                        'hosts, at least one per host (default 100)')
+                        'hosts, at least one per host (default '
+                        '%(default)s)')
     p.add_argument('--rounds', type=common.positive_int, default=3,
                    help='force-downs, alternating the 2.11 and 2.53 forms '
-                        '(default 3)')
-    p.add_argument('--budget', type=common.positive_seconds, default=1.0,
-                   help='seconds allowed until the owner sees DOWN '
-                        '(default 1.0)')
+                        '(default %(default)s)')
+    p.add_argument('--budget', type=common.seconds(WAIT), default=1.0,
+                   help='seconds allowed until the owner sees DOWN, at most '
+                        '%g, as long as the drill waits (default '
+                        '%%(default)s)' % WAIT)
     p.add_argument('--rows', type=common.non_negative_int, default=20,
-                   help='rows of each table to print, 0 for all')
+                   help='rows of each table to print, 0 for all (default '
+                        '%(default)s)')
     p.add_argument('--workers', type=common.positive_int, default=1,
                    help='API worker processes (default 1: Nova in this '
                         'process); 2 or more run Nova\'s API under uWSGI '
@@ -113,7 +126,7 @@ class _Owner(threading.Thread):
                                      result.json['servers']))
                 self.new_sample.notify_all()
 
-    def wait_for(self, since, check, timeout=10.0):
+    def wait_for(self, since, check, timeout=WAIT):
         """The first sample answered after ``since`` that passes ``check``.
 
         Returns ``(answered_at, servers)``, or None after ``timeout``.

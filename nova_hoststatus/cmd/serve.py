@@ -31,9 +31,16 @@ from nova_hoststatus import sandbox
 def register(commands):
     """Add ``serve`` and its options to the command line."""
     p = commands.add_parser(
-        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
+        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C',
+        description='Start real Nova in this process with the filter in '
+                    'front of it and serve its compute API on 127.0.0.1, '
+                    'with a host in every state and a server on each, for '
+                    'curl, novaclient and the openstack CLI; one line per '
+                    'request. Runs until Ctrl-C or SIGTERM. Needs the nova '
+                    'extra.')
     p.add_argument('--port', type=common.port, default=8774,
-                   help='port on 127.0.0.1 (default 8774); it must be free')
+                   help='port on 127.0.0.1 (default %(default)s); it must '
+                        'be free')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '

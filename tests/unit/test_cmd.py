@@ -60,7 +60,8 @@ class CommandLineTest(testtools.TestCase):
                               ('--rounds', '0'), ('--workers', '0'),
                               ('--rows', '-1'), ('--budget', '0'),
                               ('--budget', '-0.5'), ('--budget', 'nan'),
-                              ('--budget', 'inf'), ('--budget', 'soon')):
+                              ('--budget', 'inf'), ('--budget', 'soon'),
+                              ('--budget', '1e9'), ('--budget', '10.5')):
             err = self.assertRefused(option, 'drill', option, value)
             self.assertIn(repr(value), err)
 
@@ -69,6 +70,23 @@ class CommandLineTest(testtools.TestCase):
                                    '--rounds', '1', '--rows', '0',
                                    '--budget', '0.001')
         self.assertIsNone(status, err)
+
+    def test_budget_up_to_the_wait_passes(self):
+        self.assertIn('at most 10,', self.assertRefused(
+            '--budget', 'drill', '--budget', '1e9'))
+        self.assertIsNone(self.main('drill', '--budget', '10')[0])
+
+    def test_every_command_is_described_with_its_defaults(self):
+        for command in ('check', 'drill', 'serve'):
+            status, out, _ = self.main(command, '--help')
+            self.assertEqual(0, status)
+            description = out.split('\n\n')[1]
+            self.assertGreater(len(description), 80, command)
+        out = self.main('drill', '--help')[1]
+        for default in ('(default 10)', '(default 100)', '(default 3)',
+                        '(default 1.0)', '(default 20)', '(default 1:'):
+            self.assertIn(default, ' '.join(out.split()))
+        self.assertIn('(default 8774)', self.main('serve', '--help')[1])
 
     def test_drill_needs_a_server_on_every_host(self):
         err = self.assertRefused('--servers', 'drill', '--hosts', '5',
