@@ -115,6 +115,7 @@ def run(args):
         _examples(url, servers, owner)
         # Stopped by a service manager, clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
+        print(ready_line(url, box.path), flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -143,6 +144,14 @@ def _heartbeats(box):
         for host, state in DEMO_HOSTS:
             if state != 'stale':
                 box.set_heartbeat(host, 0)
+
+
+def ready_line(url, config_dir):
+    """The line that says the API answers, where its files are, and how to
+    stop it."""
+    return ('Ready: the filtered compute API at %s; config dir %s '
+            '(nova.conf, api-paste.ini, policy.json: check --config-dir '
+            'reads it); Ctrl-C or SIGTERM stops.' % (url, config_dir))
 
 
 def _examples(url, servers, owner):
@@ -184,5 +193,4 @@ def _examples(url, servers, owner):
     print('  OS_TOKEN=admin openstack --os-compute-api-version 2.11 '
           'compute service set --down compute-up nova-compute')
     print('\nOne line per request follows (method, path, status, time, '
-          'caller).')
-    print('\nCtrl-C stops.', flush=True)
+          'caller).\n')

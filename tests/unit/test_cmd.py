@@ -134,6 +134,18 @@ class CommandLineTest(testtools.TestCase):
         self.assertEqual('[]', out.strip())
 
 
+class ServeReadyTest(testtools.TestCase):
+
+    def test_ready_line_says_where_and_how_to_stop(self):
+        line = serve.ready_line('http://127.0.0.1:8774/v2.1', '/tmp/sb')
+        self.assertTrue(line.startswith('Ready: '))
+        self.assertIn('http://127.0.0.1:8774/v2.1', line)
+        self.assertIn('config dir /tmp/sb (nova.conf, api-paste.ini, '
+                      'policy.json', line)
+        self.assertIn('Ctrl-C or SIGTERM stops', line)
+        self.assertNotIn('\n', line)
+
+
 class WorkersVerdictTest(testtools.TestCase):
     """PASS and FAIL after ``drill --workers`` mean what they mean in one
     process, the budget included."""
