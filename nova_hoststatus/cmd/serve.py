@@ -18,6 +18,7 @@ for each request served.
 """
 
 import errno
+import os
 import signal
 import socket
 import sys
@@ -41,6 +42,12 @@ def register(commands):
     p.add_argument('--port', type=common.port, default=8774,
                    help='port on 127.0.0.1 (default %(default)s); it must '
                         'be free')
+    p.add_argument('--config-dir', metavar='DIR',
+                   help="also write the sandbox's nova.conf, api-paste.ini "
+                        'and policy.json to DIR (made if missing, left '
+                        'after stop), for check --config-dir DIR (default: '
+                        "only the sandbox's own temporary config dir, "
+                        'removed at stop)')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
@@ -49,9 +56,18 @@ def register(commands):
 
 
 def check_options(args):
-    """Find a busy port now, not after Nova's 15 s start; None if free."""
+    """Find a busy port or an unusable config dir now, not after Nova's
+    15 s start; None if both are fine."""
     problem = port_problem(args.port)
-    return problem and 'argument --port: %s' % problem
+    if problem:
+        return 'argument --port: %s' % problem
+    if args.config_dir:
+        try:
+            os.makedirs(args.config_dir, exist_ok=True)
+        except OSError as exc:
+            return 'argument --config-dir: %s: %s' % (
+                args.config_dir, exc.strerror or exc)
+    return None
 
 
 def port_problem(port):
@@ -92,6 +108,10 @@ def run(args):
     strip_nova = not args.keep_nova_host_status
     with common.start_sandbox(strip_nova=strip_nova) as box:
         box.set_policy(common.OWNER_RULE)
+        config_dir = box.path
+        if args.config_dir:
+            config_dir = box.config_dir(os.path.abspath(args.config_dir),
+                                        common.OWNER_RULE)
         servers = []
         for host, state in DEMO_HOSTS:
             box.create_host(host, state)
@@ -112,10 +132,10 @@ def run(args):
         beat = threading.Thread(target=_heartbeats, args=(box,),
                                 name='heartbeats', daemon=True)
         beat.start()
-        _examples(url, servers, owner)
+        _examples(url, servers, owner, config_dir)
         # Stopped by a service manager, clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
-        print(ready_line(url, box.path), flush=True)
+        print(ready_line(url, config_dir), flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -154,7 +174,7 @@ def ready_line(url, config_dir):
             'reads it); Ctrl-C or SIGTERM stops.' % (url, config_dir))
 
 
-def _examples(url, servers, owner):
+def _examples(url, servers, owner, config_dir):
     first = servers[0][0]
     print('\nNova compute API with the host_status filter: %s' % url)
     print('Policy: %s\n' % common.OWNER_RULE)
@@ -192,5 +212,10 @@ def _examples(url, servers, owner):
           '-c name -c host_status')
     print('  OS_TOKEN=admin openstack --os-compute-api-version 2.11 '
           'compute service set --down compute-up nova-compute')
+    print('\nThe deployment check, on these files and through this API, '
+          'as the owner:')
+    print('  nova-hoststatus check --config-dir %s --endpoint %s '
+          '--token owner --token-roles member,reader --token-project %s'
+          % (config_dir, url, DEMO_PROJECT))
     print('\nOne line per request follows (method, path, status, time, '
           'caller).\n')

@@ -6,9 +6,11 @@ Nova's start, and the wrappers ``serve`` puts around Nova are plain WSGI.
 
 import contextlib
 import io
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 import fixtures
 import testtools
@@ -119,6 +121,22 @@ class CommandLineTest(testtools.TestCase):
         self.assertIsNone(self.main('serve', '--port', str(port))[0])
         [args] = self.ran
         self.assertEqual(port, args.port)
+
+    def test_serve_config_dir_that_cannot_be_made(self):
+        with tempfile.NamedTemporaryFile() as a_file:
+            err = self.assertRefused('--config-dir', 'serve', '--config-dir',
+                                     a_file.name)
+        self.assertIn(a_file.name, err)
+
+    def test_serve_config_dir_is_made(self):
+        parent = self.useFixture(fixtures.TempDir()).path
+        wanted = os.path.join(parent, 'sandbox-etc')
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        self.assertIsNone(self.main('serve', '--port', str(port),
+                                    '--config-dir', wanted)[0])
+        self.assertTrue(os.path.isdir(wanted))
 
     def test_version(self):
         status, out, _ = self.main('--version')
