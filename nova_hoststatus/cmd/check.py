@@ -149,8 +149,11 @@ def run(args):
     try:
         deployment = Deployment.read(args)
     except Unreadable as exc:
-        print('%s: cannot read the deployment: %s' % (TITLE, exc),
-              file=sys.stderr)
+        message = 'cannot read the deployment: %s' % exc
+        if args.format == 'json':
+            # A script parsing stdout gets JSON whatever happened.
+            print(json.dumps({'error': message}, indent=2))
+        print('%s: %s' % (TITLE, message), file=sys.stderr)
         return 2
     with _quiet_policy_log():
         results = deployment.check(args.roles)

@@ -149,6 +149,14 @@ class ReadTest(CommandTestCase):
         self.assertIn('cannot read the deployment', err)
         self.assertIn('nope.conf', err)
 
+    def test_unreadable_deployment_in_json_is_an_error_object(self):
+        code, out, err = self.run_check('--format', 'json', '--config-file',
+                                        os.path.join(self.dir, 'nope.conf'))
+        self.assertEqual(2, code)
+        error = json.loads(out)['error']
+        self.assertTrue(error.startswith('cannot read the deployment: '))
+        self.assertIn('nope.conf', error)
+
     def test_missing_paste_file_cannot_be_read(self):
         os.remove(os.path.join(self.dir, 'api-paste.ini'))
         code, out, err = self.run_check('--config-file', self.nova_conf)
