@@ -133,7 +133,20 @@ def register(commands):
     live.add_argument('--token-project', metavar='ID',
                       help="the token's project (default: from an "
                            'X-Project-Id header)')
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check_options=check_options)
+
+
+def check_options(args):
+    """An option of the running API without --endpoint would be ignored
+    without a word: refuse it; None if fine."""
+    if args.endpoint:
+        return None
+    for option in ('token', 'server', 'header', 'token_roles',
+                   'token_project'):
+        if getattr(args, option):
+            return ('argument --%s: needs --endpoint, the compute API to '
+                    'ask' % option.replace('_', '-'))
+    return None
 
 
 def _header(text):

@@ -157,6 +157,19 @@ class ReadTest(CommandTestCase):
         self.assertTrue(error.startswith('cannot read the deployment: '))
         self.assertIn('nope.conf', error)
 
+    def test_live_options_need_an_endpoint(self):
+        for argv in (['--token', 'tok'], ['--server', 'vm-1'],
+                     ['--header', 'X-Roles:admin'],
+                     ['--token-roles', 'admin'], ['--token-project', 'p']):
+            option = argv[0]
+            err = self.useFixture(fixtures.MonkeyPatch(
+                'sys.stderr', io.StringIO())).new_value
+            exc = self.assertRaises(SystemExit, cmd.main, [
+                'check', '--config-file', self.nova_conf] + argv)
+            self.assertEqual(2, exc.code)
+            self.assertIn('error: argument %s: needs --endpoint' % option,
+                          err.getvalue())
+
     def test_missing_paste_file_cannot_be_read(self):
         os.remove(os.path.join(self.dir, 'api-paste.ini'))
         code, out, err = self.run_check('--config-file', self.nova_conf)
