@@ -74,6 +74,8 @@ MEMCACHED_TIMEOUT = 1.0
 # The microversions a server is shown at: the last without host_status,
 # the first with it.
 LIVE_VERSIONS = ('2.15', '2.16')
+# The servers the token lists that a server with a host is looked for in.
+LISTED = 100
 
 
 class Unreadable(Exception):
@@ -122,7 +124,7 @@ def register(commands):
     live.add_argument('--token', help='sent as X-Auth-Token')
     live.add_argument('--server', metavar='ID',
                       help='the server to show (default: the first the '
-                           'token lists)')
+                           'token lists that has a host)')
     live.add_argument('--header', action='append', default=[],
                       type=_header, metavar='NAME:VALUE',
                       help='another request header (repeatable)')
@@ -452,16 +454,27 @@ class Deployment(object):
         endpoint = args.endpoint.rstrip('/')
         server = args.server
         if server is None:
-            code, _, body = _get(endpoint + '/servers?limit=1', headers)
+            # A server without a host has no host_status to show: take
+            # the first with a hostId, which every caller sees.
+            code, _, body = _get('%s/servers/detail?limit=%d'
+                                 % (endpoint, LISTED), headers)
             if code != 200:
                 return checks.Result(checks.LIVE, checks.Code.FAILURE,
-                                     'GET /servers: %s' % body,
+                                     'GET /servers/detail: %s' % body,
                                      'check --endpoint and --token')
-            if not body.get('servers'):
+            listed = body.get('servers') or []
+            hosted = [s['id'] for s in listed if s.get('hostId')]
+            if not listed:
                 return checks.not_checked(checks.LIVE,
                                           'the token lists no server',
                                           'name one with --server')
-            server = body['servers'][0]['id']
+            if not hosted:
+                return checks.not_checked(
+                    checks.LIVE, 'no server the token lists has a host '
+                    '(%d looked at, %d at most), and a server without one '
+                    'shows no host_status' % (len(listed), LISTED),
+                    'name a server that runs on a host with --server')
+            server = hosted[0]
         answers = []
         for version in LIVE_VERSIONS:
             code, answered, body = _get(

@@ -321,16 +321,21 @@ class MemcachedTest(testtools.TestCase):
 class LiveTest(CommandTestCase):
     """``--endpoint`` against a stand-in compute API on loopback."""
 
-    def serve(self, host_status_from):
-        """Shows one server, with host_status from ``host_status_from``."""
+    def serve(self, host_status_from, listed=None):
+        """Shows one server, with host_status from ``host_status_from``;
+        lists ``listed``, by default an unscheduled server, newest, first.
+        """
         seen = []
+        if listed is None:
+            listed = [{'id': 'vm-unscheduled', 'hostId': ''},
+                      {'id': 'vm-1', 'hostId': 'a1b2'}]
 
         def app(environ, start_response):
             seen.append(environ)
             version = environ.get('HTTP_OPENSTACK_API_VERSION', '')
             server = {'id': 'vm-1', 'tenant_id': 'p1'}
-            if environ['PATH_INFO'] == '/v2.1/servers':
-                body = {'servers': [server]}
+            if environ['PATH_INFO'] == '/v2.1/servers/detail':
+                body = {'servers': listed}
             else:
                 if version.split()[-1] >= host_status_from:
                     server['host_status'] = 'UP'
@@ -357,6 +362,25 @@ class LiveTest(CommandTestCase):
                       rows['live API']['details'])
         self.assertEqual('tok', seen[-1]['HTTP_X_AUTH_TOKEN'])
         self.assertEqual('/v2.1/servers/vm-1', seen[-1]['PATH_INFO'])
+
+    def test_no_server_with_a_host_is_said(self):
+        url, seen = self.serve('2.16', [{'id': 'vm-unscheduled',
+                                         'hostId': ''}])
+        rows = self.rows('--config-file', self.nova_conf, '--endpoint', url,
+                         status=0)
+        self.assertEqual('Warning', rows['live API']['result'])
+        self.assertIn('no server the token lists has a host (1 looked at',
+                      rows['live API']['details'])
+        self.assertIn('--server', rows['live API']['fix'])
+        self.assertEqual('limit=%d' % check.LISTED,
+                         seen[-1]['QUERY_STRING'])
+
+    def test_no_server_listed_is_said(self):
+        url, _ = self.serve('2.16', [])
+        rows = self.rows('--config-file', self.nova_conf, '--endpoint', url,
+                         status=0)
+        self.assertIn('the token lists no server',
+                      rows['live API']['details'])
 
     def test_present_at_215_fails(self):
         url, _ = self.serve('2.15')
