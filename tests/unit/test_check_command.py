@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import threading
+import warnings
 from wsgiref import simple_server
 
 import fixtures
@@ -130,6 +131,34 @@ class ReadTest(CommandTestCase):
         self.assertIn("No module named 'memcache_not_installed'",
                       rows['shared state']['details'])
         self.assertIn('python-memcached', rows['shared state']['fix'])
+
+    def test_eventlet_deprecation_from_oslo_cache_is_left_out(self):
+        # As oslo.cache's memcached backends import eventlet; another
+        # warning, or the same from elsewhere, still shows.
+        def configure(conf, region):
+            for module in ('oslo_cache._bmemcache_pool', 'elsewhere'):
+                warnings.warn_explicit(
+                    '\nEventlet is deprecated. It is currently being ...',
+                    UserWarning, module + '.py', 22, module=module)
+            warnings.warn_explicit('another', UserWarning,
+                                   'oslo_cache._bmemcache_pool.py', 23,
+                                   module='oslo_cache._bmemcache_pool')
+            raise ValueError('no backend here')
+
+        self.useFixture(fixtures.MockPatch(
+            'nova_hoststatus.cmd.check.CACHE_CLIENT_LIBRARIES', {}))
+        self.useFixture(fixtures.MockPatch(
+            'oslo_cache.core.configure_cache_region', configure))
+        self.write('nova.conf', NOVA_CONF + '\n[cache]\nenabled = true\n'
+                   'backend = oslo_cache.memcache_pool\n'
+                   'memcache_servers = 127.0.0.1:1\n')
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter('always')
+            self.rows('--config-file', self.nova_conf, status=1)
+        self.assertEqual(
+            {('elsewhere.py', 'Eventlet'),
+             ('oslo_cache._bmemcache_pool.py', 'another')},
+            {(w.filename, str(w.message).split()[0]) for w in shown})
 
     def test_config_dir(self):
         os.makedirs(os.path.join(self.dir, 'conf.d'))
