@@ -56,7 +56,7 @@ ADMIN_ROLES = 'admin,member,reader'
 MEMBER_ROLES = 'member,reader'
 
 NOVA_MISSING = ("Nova is not installed in this environment; install the "
-                "nova extra: pip install 'nova-hoststatus[nova]'")
+                "nova extra from the source tree: pip install '.[nova]'")
 
 _NOVA_CONF = """\
 [DEFAULT]

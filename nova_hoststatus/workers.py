@@ -39,8 +39,9 @@ import time
 MEMCACHED = '/usr/bin/memcached'
 MEMCACHED_MISSING = ('memcached is not installed (Debian: apt-get install -y '
                      'memcached)')
-UWSGI_MISSING = ("uWSGI is not installed in this environment: pip install "
-                 "'nova-hoststatus[nova,workers]'")
+UWSGI_MISSING = ("uWSGI is not installed in this environment; from the "
+                 "source tree: pip install '.[nova,workers]' (uWSGI builds "
+                 "from source: it needs a C compiler)")
 
 
 class Missing(RuntimeError):

@@ -50,6 +50,7 @@ import tempfile
 import textwrap
 import urllib.error
 import urllib.request
+import warnings
 
 from oslo_cache import core as cache
 from oslo_config import cfg
@@ -74,6 +75,8 @@ MEMCACHED_TIMEOUT = 1.0
 # The microversions a server is shown at: the last without host_status,
 # the first with it.
 LIVE_VERSIONS = ('2.15', '2.16')
+# The servers the token lists that a server with a host is looked for in.
+LISTED = 100
 
 
 class Unreadable(Exception):
@@ -122,7 +125,7 @@ def register(commands):
     live.add_argument('--token', help='sent as X-Auth-Token')
     live.add_argument('--server', metavar='ID',
                       help='the server to show (default: the first the '
-                           'token lists)')
+                           'token lists that has a host)')
     live.add_argument('--header', action='append', default=[],
                       type=_header, metavar='NAME:VALUE',
                       help='another request header (repeatable)')
@@ -133,7 +136,20 @@ def register(commands):
     live.add_argument('--token-project', metavar='ID',
                       help="the token's project (default: from an "
                            'X-Project-Id header)')
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, check_options=check_options)
+
+
+def check_options(args):
+    """An option of the running API without --endpoint would be ignored
+    without a word: refuse it; None if fine."""
+    if args.endpoint:
+        return None
+    for option in ('token', 'server', 'header', 'token_roles',
+                   'token_project'):
+        if getattr(args, option):
+            return ('argument --%s: needs --endpoint, the compute API to '
+                    'ask' % option.replace('_', '-'))
+    return None
 
 
 def _header(text):
@@ -149,8 +165,11 @@ def run(args):
     try:
         deployment = Deployment.read(args)
     except Unreadable as exc:
-        print('%s: cannot read the deployment: %s' % (TITLE, exc),
-              file=sys.stderr)
+        message = 'cannot read the deployment: %s' % exc
+        if args.format == 'json':
+            # A script parsing stdout gets JSON whatever happened.
+            print(json.dumps({'error': message}, indent=2))
+        print('%s: %s' % (TITLE, message), file=sys.stderr)
         return 2
     with _quiet_policy_log():
         results = deployment.check(args.roles)
@@ -175,6 +194,17 @@ def _quiet_policy_log():
         yield
     finally:
         logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _quiet_eventlet_import():
+    """oslo.cache's memcached backends import eventlet, which warns on
+    import that it is deprecated, in 9 lines: nothing a deployment can act
+    on here.  Only that warning, from oslo.cache's import, is left out."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated',
+                                module=r'oslo_cache\.')
+        yield
 
 
 def _register(config):
@@ -298,10 +328,11 @@ class Deployment(object):
             values['service_down_time'], values['nova_service_down_time'],
             values['service_cache_time'], values['report_interval']))
         cache_conf = self.config.cache
-        results.append(checks.check_shared_state(
-            cache_conf.enabled, cache_conf.backend,
-            _memcache_servers(cache_conf), cache_conf.memcache_dead_retry,
-            probe_memcached, self.load_cache_backend, self.sharing))
+        with _quiet_eventlet_import():
+            results.append(checks.check_shared_state(
+                cache_conf.enabled, cache_conf.backend,
+                _memcache_servers(cache_conf), cache_conf.memcache_dead_retry,
+                probe_memcached, self.load_cache_backend, self.sharing))
         return results
 
     def sharing(self):
@@ -436,16 +467,27 @@ class Deployment(object):
         endpoint = args.endpoint.rstrip('/')
         server = args.server
         if server is None:
-            code, _, body = _get(endpoint + '/servers?limit=1', headers)
+            # A server without a host has no host_status to show: take
+            # the first with a hostId, which every caller sees.
+            code, _, body = _get('%s/servers/detail?limit=%d'
+                                 % (endpoint, LISTED), headers)
             if code != 200:
                 return checks.Result(checks.LIVE, checks.Code.FAILURE,
-                                     'GET /servers: %s' % body,
+                                     'GET /servers/detail: %s' % body,
                                      'check --endpoint and --token')
-            if not body.get('servers'):
+            listed = body.get('servers') or []
+            hosted = [s['id'] for s in listed if s.get('hostId')]
+            if not listed:
                 return checks.not_checked(checks.LIVE,
                                           'the token lists no server',
                                           'name one with --server')
-            server = body['servers'][0]['id']
+            if not hosted:
+                return checks.not_checked(
+                    checks.LIVE, 'no server the token lists has a host '
+                    '(%d looked at, %d at most), and a server without one '
+                    'shows no host_status' % (len(listed), LISTED),
+                    'name a server that runs on a host with --server')
+            server = hosted[0]
         answers = []
         for version in LIVE_VERSIONS:
             code, answered, body = _get(

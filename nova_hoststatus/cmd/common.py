@@ -38,16 +38,20 @@ def port(text):
     return _bounded_int(text, 1, 65535, 'a port number from 1 to 65535')
 
 
-def positive_seconds(text):
-    """An argparse type: a finite number of seconds above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(
-            'must be a number of seconds above 0, got %r' % text)
-    return value
+def seconds(most):
+    """An argparse type: a finite number of seconds above 0, at most
+    ``most``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and 0 < value <= most):
+            raise argparse.ArgumentTypeError(
+                'must be a number of seconds above 0 and at most %g, got %r'
+                % (most, text))
+        return value
+    return parse
 
 
 def _bounded_int(text, low, high, what):

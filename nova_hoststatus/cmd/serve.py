@@ -18,6 +18,7 @@ for each request served.
 """
 
 import errno
+import os
 import signal
 import socket
 import sys
@@ -31,9 +32,22 @@ from nova_hoststatus import sandbox
 def register(commands):
     """Add ``serve`` and its options to the command line."""
     p = commands.add_parser(
-        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C')
+        'serve', help='serve the filtered API on 127.0.0.1 until Ctrl-C',
+        description='Start real Nova in this process with the filter in '
+                    'front of it and serve its compute API on 127.0.0.1, '
+                    'with a host in every state and a server on each, for '
+                    'curl, novaclient and the openstack CLI; one line per '
+                    'request. Runs until Ctrl-C or SIGTERM. Needs the nova '
+                    'extra.')
     p.add_argument('--port', type=common.port, default=8774,
-                   help='port on 127.0.0.1 (default 8774); it must be free')
+                   help='port on 127.0.0.1 (default %(default)s); it must '
+                        'be free')
+    p.add_argument('--config-dir', metavar='DIR',
+                   help="also write the sandbox's nova.conf, api-paste.ini "
+                        'and policy.json to DIR (made if missing, left '
+                        'after stop), for check --config-dir DIR (default: '
+                        "only the sandbox's own temporary config dir, "
+                        'removed at stop)')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
@@ -42,9 +56,18 @@ def register(commands):
 
 
 def check_options(args):
-    """Find a busy port now, not after Nova's 15 s start; None if free."""
+    """Find a busy port or an unusable config dir now, not after Nova's
+    15 s start; None if both are fine."""
     problem = port_problem(args.port)
-    return problem and 'argument --port: %s' % problem
+    if problem:
+        return 'argument --port: %s' % problem
+    if args.config_dir:
+        try:
+            os.makedirs(args.config_dir, exist_ok=True)
+        except OSError as exc:
+            return 'argument --config-dir: %s: %s' % (
+                args.config_dir, exc.strerror or exc)
+    return None
 
 
 def port_problem(port):
@@ -85,6 +108,10 @@ def run(args):
     strip_nova = not args.keep_nova_host_status
     with common.start_sandbox(strip_nova=strip_nova) as box:
         box.set_policy(common.OWNER_RULE)
+        config_dir = box.path
+        if args.config_dir:
+            config_dir = box.config_dir(os.path.abspath(args.config_dir),
+                                        common.OWNER_RULE)
         servers = []
         for host, state in DEMO_HOSTS:
             box.create_host(host, state)
@@ -105,9 +132,10 @@ def run(args):
         beat = threading.Thread(target=_heartbeats, args=(box,),
                                 name='heartbeats', daemon=True)
         beat.start()
-        _examples(url, servers, owner)
+        _examples(url, servers, owner, config_dir)
         # Stopped by a service manager, clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
+        print(ready_line(url, config_dir), flush=True)
         try:
             while True:
                 time.sleep(3600)
@@ -138,7 +166,15 @@ def _heartbeats(box):
                 box.set_heartbeat(host, 0)
 
 
-def _examples(url, servers, owner):
+def ready_line(url, config_dir):
+    """The line that says the API answers, where its files are, and how to
+    stop it."""
+    return ('Ready: the filtered compute API at %s; config dir %s '
+            '(nova.conf, api-paste.ini, policy.json: check --config-dir '
+            'reads it); Ctrl-C or SIGTERM stops.' % (url, config_dir))
+
+
+def _examples(url, servers, owner, config_dir):
     first = servers[0][0]
     print('\nNova compute API with the host_status filter: %s' % url)
     print('Policy: %s\n' % common.OWNER_RULE)
@@ -176,6 +212,10 @@ def _examples(url, servers, owner):
           '-c name -c host_status')
     print('  OS_TOKEN=admin openstack --os-compute-api-version 2.11 '
           'compute service set --down compute-up nova-compute')
+    print('\nThe deployment check, on these files and through this API, '
+          'as the owner:')
+    print('  nova-hoststatus check --config-dir %s --endpoint %s '
+          '--token owner --token-roles member,reader --token-project %s'
+          % (config_dir, url, DEMO_PROJECT))
     print('\nOne line per request follows (method, path, status, time, '
-          'caller).')
-    print('\nCtrl-C stops.', flush=True)
+          'caller).\n')

@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``serve`` as a user meets it: its port check and its answer to no caller.
+"""``serve`` as a user meets it: its port check, its answer to no caller,
+its ready line and the check it prints.
 """
 
 import http.client
@@ -22,6 +23,7 @@ import sys
 import time
 import urllib.parse
 
+import fixtures
 import testtools
 
 from tests.functional import base
@@ -77,3 +79,40 @@ class TestServeCommand(testtools.TestCase):
                       proc.stderr)
         self.assertNotIn('Starting Nova', proc.stdout)
         self.assertLess(time.monotonic() - started, 10)
+
+    def test_ready_line_and_the_check_it_prints(self):
+        """The check command serve prints runs, as printed, on its files
+        and through its API."""
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        config_dir = self.useFixture(fixtures.TempDir()).path
+        bindir = os.path.dirname(sys.executable)
+        proc = subprocess.Popen(
+            [os.path.join(bindir, 'nova-hoststatus'), 'serve', '--port',
+             str(port), '--config-dir', config_dir],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.wait, 60)
+        self.addCleanup(proc.terminate)
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith('Ready: '):
+                break
+        self.assertIn('http://127.0.0.1:%d/v2.1' % port, lines[-1],
+                      ''.join(lines))
+        self.assertIn('config dir %s ' % config_dir, lines[-1])
+        for name in ('nova.conf', 'api-paste.ini', 'policy.json'):
+            self.assertTrue(os.path.exists(os.path.join(config_dir, name)))
+        [command] = [line.split() for line in lines
+                     if line.startswith('  nova-hoststatus check ')]
+        check = subprocess.run(
+            [os.path.join(bindir, command[0])] + command[1:] +
+            ['--format', 'json'], capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(0, check.returncode, check.stdout + check.stderr)
+        rows = {row['check']: row for row in json.loads(check.stdout)}
+        self.assertEqual('Success', rows['live API']['result'],
+                         rows['live API'])
+        proc.terminate()
+        self.assertEqual(0, proc.wait(60))

@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import threading
+import warnings
 from wsgiref import simple_server
 
 import fixtures
@@ -131,6 +132,34 @@ class ReadTest(CommandTestCase):
                       rows['shared state']['details'])
         self.assertIn('python-memcached', rows['shared state']['fix'])
 
+    def test_eventlet_deprecation_from_oslo_cache_is_left_out(self):
+        # As oslo.cache's memcached backends import eventlet; another
+        # warning, or the same from elsewhere, still shows.
+        def configure(conf, region):
+            for module in ('oslo_cache._bmemcache_pool', 'elsewhere'):
+                warnings.warn_explicit(
+                    '\nEventlet is deprecated. It is currently being ...',
+                    UserWarning, module + '.py', 22, module=module)
+            warnings.warn_explicit('another', UserWarning,
+                                   'oslo_cache._bmemcache_pool.py', 23,
+                                   module='oslo_cache._bmemcache_pool')
+            raise ValueError('no backend here')
+
+        self.useFixture(fixtures.MockPatch(
+            'nova_hoststatus.cmd.check.CACHE_CLIENT_LIBRARIES', {}))
+        self.useFixture(fixtures.MockPatch(
+            'oslo_cache.core.configure_cache_region', configure))
+        self.write('nova.conf', NOVA_CONF + '\n[cache]\nenabled = true\n'
+                   'backend = oslo_cache.memcache_pool\n'
+                   'memcache_servers = 127.0.0.1:1\n')
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter('always')
+            self.rows('--config-file', self.nova_conf, status=1)
+        self.assertEqual(
+            {('elsewhere.py', 'Eventlet'),
+             ('oslo_cache._bmemcache_pool.py', 'another')},
+            {(w.filename, str(w.message).split()[0]) for w in shown})
+
     def test_config_dir(self):
         os.makedirs(os.path.join(self.dir, 'conf.d'))
         os.rename(self.nova_conf, os.path.join(self.dir, 'conf.d',
@@ -148,6 +177,27 @@ class ReadTest(CommandTestCase):
         self.assertEqual('', out)
         self.assertIn('cannot read the deployment', err)
         self.assertIn('nope.conf', err)
+
+    def test_unreadable_deployment_in_json_is_an_error_object(self):
+        code, out, err = self.run_check('--format', 'json', '--config-file',
+                                        os.path.join(self.dir, 'nope.conf'))
+        self.assertEqual(2, code)
+        error = json.loads(out)['error']
+        self.assertTrue(error.startswith('cannot read the deployment: '))
+        self.assertIn('nope.conf', error)
+
+    def test_live_options_need_an_endpoint(self):
+        for argv in (['--token', 'tok'], ['--server', 'vm-1'],
+                     ['--header', 'X-Roles:admin'],
+                     ['--token-roles', 'admin'], ['--token-project', 'p']):
+            option = argv[0]
+            err = self.useFixture(fixtures.MonkeyPatch(
+                'sys.stderr', io.StringIO())).new_value
+            exc = self.assertRaises(SystemExit, cmd.main, [
+                'check', '--config-file', self.nova_conf] + argv)
+            self.assertEqual(2, exc.code)
+            self.assertIn('error: argument %s: needs --endpoint' % option,
+                          err.getvalue())
 
     def test_missing_paste_file_cannot_be_read(self):
         os.remove(os.path.join(self.dir, 'api-paste.ini'))
@@ -300,16 +350,21 @@ class MemcachedTest(testtools.TestCase):
 class LiveTest(CommandTestCase):
     """``--endpoint`` against a stand-in compute API on loopback."""
 
-    def serve(self, host_status_from):
-        """Shows one server, with host_status from ``host_status_from``."""
+    def serve(self, host_status_from, listed=None):
+        """Shows one server, with host_status from ``host_status_from``;
+        lists ``listed``, by default an unscheduled server, newest, first.
+        """
         seen = []
+        if listed is None:
+            listed = [{'id': 'vm-unscheduled', 'hostId': ''},
+                      {'id': 'vm-1', 'hostId': 'a1b2'}]
 
         def app(environ, start_response):
             seen.append(environ)
             version = environ.get('HTTP_OPENSTACK_API_VERSION', '')
             server = {'id': 'vm-1', 'tenant_id': 'p1'}
-            if environ['PATH_INFO'] == '/v2.1/servers':
-                body = {'servers': [server]}
+            if environ['PATH_INFO'] == '/v2.1/servers/detail':
+                body = {'servers': listed}
             else:
                 if version.split()[-1] >= host_status_from:
                     server['host_status'] = 'UP'
@@ -336,6 +391,25 @@ class LiveTest(CommandTestCase):
                       rows['live API']['details'])
         self.assertEqual('tok', seen[-1]['HTTP_X_AUTH_TOKEN'])
         self.assertEqual('/v2.1/servers/vm-1', seen[-1]['PATH_INFO'])
+
+    def test_no_server_with_a_host_is_said(self):
+        url, seen = self.serve('2.16', [{'id': 'vm-unscheduled',
+                                         'hostId': ''}])
+        rows = self.rows('--config-file', self.nova_conf, '--endpoint', url,
+                         status=0)
+        self.assertEqual('Warning', rows['live API']['result'])
+        self.assertIn('no server the token lists has a host (1 looked at',
+                      rows['live API']['details'])
+        self.assertIn('--server', rows['live API']['fix'])
+        self.assertEqual('limit=%d' % check.LISTED,
+                         seen[-1]['QUERY_STRING'])
+
+    def test_no_server_listed_is_said(self):
+        url, _ = self.serve('2.16', [])
+        rows = self.rows('--config-file', self.nova_conf, '--endpoint', url,
+                         status=0)
+        self.assertIn('the token lists no server',
+                      rows['live API']['details'])
 
     def test_present_at_215_fails(self):
         url, _ = self.serve('2.15')

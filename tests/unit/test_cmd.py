@@ -6,9 +6,11 @@ Nova's start, and the wrappers ``serve`` puts around Nova are plain WSGI.
 
 import contextlib
 import io
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 
 import fixtures
 import testtools
@@ -60,7 +62,8 @@ class CommandLineTest(testtools.TestCase):
                               ('--rounds', '0'), ('--workers', '0'),
                               ('--rows', '-1'), ('--budget', '0'),
                               ('--budget', '-0.5'), ('--budget', 'nan'),
-                              ('--budget', 'inf'), ('--budget', 'soon')):
+                              ('--budget', 'inf'), ('--budget', 'soon'),
+                              ('--budget', '1e9'), ('--budget', '10.5')):
             err = self.assertRefused(option, 'drill', option, value)
             self.assertIn(repr(value), err)
 
@@ -69,6 +72,23 @@ class CommandLineTest(testtools.TestCase):
                                    '--rounds', '1', '--rows', '0',
                                    '--budget', '0.001')
         self.assertIsNone(status, err)
+
+    def test_budget_up_to_the_wait_passes(self):
+        self.assertIn('at most 10,', self.assertRefused(
+            '--budget', 'drill', '--budget', '1e9'))
+        self.assertIsNone(self.main('drill', '--budget', '10')[0])
+
+    def test_every_command_is_described_with_its_defaults(self):
+        for command in ('check', 'drill', 'serve'):
+            status, out, _ = self.main(command, '--help')
+            self.assertEqual(0, status)
+            description = out.split('\n\n')[1]
+            self.assertGreater(len(description), 80, command)
+        out = self.main('drill', '--help')[1]
+        for default in ('(default 10)', '(default 100)', '(default 3)',
+                        '(default 1.0)', '(default 20)', '(default 1:'):
+            self.assertIn(default, ' '.join(out.split()))
+        self.assertIn('(default 8774)', self.main('serve', '--help')[1])
 
     def test_drill_needs_a_server_on_every_host(self):
         err = self.assertRefused('--servers', 'drill', '--hosts', '5',
@@ -102,6 +122,22 @@ class CommandLineTest(testtools.TestCase):
         [args] = self.ran
         self.assertEqual(port, args.port)
 
+    def test_serve_config_dir_that_cannot_be_made(self):
+        with tempfile.NamedTemporaryFile() as a_file:
+            err = self.assertRefused('--config-dir', 'serve', '--config-dir',
+                                     a_file.name)
+        self.assertIn(a_file.name, err)
+
+    def test_serve_config_dir_is_made(self):
+        parent = self.useFixture(fixtures.TempDir()).path
+        wanted = os.path.join(parent, 'sandbox-etc')
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        self.assertIsNone(self.main('serve', '--port', str(port),
+                                    '--config-dir', wanted)[0])
+        self.assertTrue(os.path.isdir(wanted))
+
     def test_version(self):
         status, out, _ = self.main('--version')
         self.assertEqual(0, status)
@@ -114,6 +150,88 @@ class CommandLineTest(testtools.TestCase):
         out = subprocess.run([sys.executable, '-c', code], check=True,
                              capture_output=True, text=True).stdout
         self.assertEqual('[]', out.strip())
+
+
+class ServeReadyTest(testtools.TestCase):
+
+    def test_ready_line_says_where_and_how_to_stop(self):
+        line = serve.ready_line('http://127.0.0.1:8774/v2.1', '/tmp/sb')
+        self.assertTrue(line.startswith('Ready: '))
+        self.assertIn('http://127.0.0.1:8774/v2.1', line)
+        self.assertIn('config dir /tmp/sb (nova.conf, api-paste.ini, '
+                      'policy.json', line)
+        self.assertIn('Ctrl-C or SIGTERM stops', line)
+        self.assertNotIn('\n', line)
+
+
+class WorkersVerdictTest(testtools.TestCase):
+    """PASS and FAIL after ``drill --workers`` mean what they mean in one
+    process, the budget included."""
+
+    def verdict(self, worst, stale=0, flips=0, errors=0, shared=True,
+                comparison=False):
+        return drill._workers_verdict(worst, 1.0, stale, flips, errors,
+                                      shared, comparison)
+
+    def test_within_budget_and_agreed_passes(self):
+        lines, status = self.verdict(0.4)
+        self.assertEqual(0, status)
+        self.assertIn('400 ms, within the budget of 1000 ms', lines[0])
+        self.assertTrue(lines[-1].startswith('PASS: within the budget'))
+
+    def test_over_budget_fails_though_the_workers_agreed(self):
+        lines, status = self.verdict(1.6)
+        self.assertEqual(1, status)
+        self.assertIn('1600 ms, over the budget of 1000 ms', lines[0])
+        self.assertIn('Workers agreed', lines[1])
+        self.assertEqual('FAIL: over the budget (--budget to change it).',
+                         lines[-1])
+        self.assertNotIn('PASS', '\n'.join(lines))
+
+    def test_disagreement_fails_and_says_why_without_a_shared_cache(self):
+        lines, status = self.verdict(0.4, stale=3, flips=1, shared=False)
+        self.assertEqual(1, status)
+        self.assertIn('3 stale listings, 1 flip-backs', lines[1])
+        self.assertIn('without a shared cache', lines[-1])
+
+    def test_failed_listings_fail(self):
+        lines, status = self.verdict(0.4, errors=2)
+        self.assertEqual(1, status)
+        self.assertIn('2 owner listings failed', lines[-1])
+
+    def test_comparison_reports_without_a_verdict(self):
+        lines, status = self.verdict(1.6, stale=3, flips=1, shared=False,
+                                     comparison=True)
+        self.assertEqual(0, status)
+        self.assertIn('3 stale listings, 1 flip-backs', lines[1])
+        self.assertTrue(lines[-1].startswith('No verdict (--no-memcached'))
+        self.assertNotIn('FAIL', '\n'.join(lines))
+
+    def test_comparison_with_failed_listings_fails(self):
+        lines, status = self.verdict(0.4, errors=1, shared=False,
+                                     comparison=True)
+        self.assertEqual(1, status)
+
+
+class MissingProgramTest(testtools.TestCase):
+    """What to install is said so that it works from a clone: the package
+    is not on PyPI."""
+
+    def test_without_uwsgi(self):
+        self.useFixture(fixtures.MonkeyPatch('sys.executable',
+                                             '/nonexistent/python'))
+        self.useFixture(fixtures.MonkeyPatch('shutil.which',
+                                             lambda name: None))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            status = cmd.main(['drill', '--workers', '2'])
+        self.assertEqual(2, status)
+        self.assertIn("from the source tree: pip install '.[nova,workers]'",
+                      err.getvalue())
+
+    def test_without_nova(self):
+        self.assertIn("from the source tree: pip install '.[nova]'",
+                      sandbox.NOVA_MISSING)
 
 
 def _echo_caller(environ, start_response):
