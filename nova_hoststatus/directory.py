@@ -77,7 +77,8 @@ class Timing:
 class Patch:
     """A change made through a filter: the host's record after it.
 
-    ``service`` None: the service was deleted. ``seq`` orders patches
+    ``service`` None: Nova must be asked again (the service was deleted,
+    or changed in a way the answer did not tell). ``seq`` orders patches
     against listings within one ``epoch`` of the shared counter; across
     epochs (no cache, or one that lost its counter) this process's
     monotonic clock does: ``received_at`` against the view's
@@ -195,12 +196,15 @@ class View(object):
         return view
 
     def service(self, host):
-        """``(known, service)``: the record of ``host`` (None if deleted).
+        """``(known, service)``: the record of ``host`` as this view has it.
+
+        A host whose patch has no record is not known: its service was
+        deleted or changed in a way the answer did not tell, and only
+        Nova's next listing says what it is now.
         """
         patch = self.patches.get(host)
-        if patch is not None:
-            return True, patch.service
-        service = self.by_host.get(host)
+        service = patch.service if patch is not None else \
+            self.by_host.get(host)
         return service is not None, service
 
     @staticmethod
@@ -227,9 +231,10 @@ class View(object):
 
     def host_names(self):
         """Every host with a record here."""
-        yield from self.by_host
-        yield from (host for host in self.patches
-                    if host not in self.by_host)
+        yield from (host for host in self.by_host
+                    if host not in self.patches)
+        yield from (host for host, patch in self.patches.items()
+                    if patch.service is not None)
 
 
 def _chunks(records):
@@ -558,17 +563,15 @@ class ServiceDirectory(object):
         if isinstance(answer, services.ComputeService):
             service = answer
         else:
-            known, base = view.service(host) if view else (False, None)
-            if not known or base is None:
-                # Nothing to apply the change to: drop what may be there.
-                self._forget(host)
-                return
-            service = base.changed(answer)
+            # Without a record to apply the change to, the host is read
+            # again from Nova's next listing.
+            base = view.service(host)[1] if view else None
+            service = base.changed(answer) if base else None
         self._record(host, service)
 
     def deleted(self, service_id):
-        """Nova deleted the service with this id: its host has no record.
-        """
+        """Nova deleted the service with this id: its host is read again
+        (a service may come back on it at once, behind the API's back)."""
         view = self._view
         if view is None:
             return
@@ -578,24 +581,6 @@ class ServiceDirectory(object):
                     str(service_id):
                 self._record(host, None)
                 return
-
-    def _forget(self, host):
-        with self._swap_lock:
-            view = self._view
-            if view is not None and host in view.by_host:
-                by_host = dict(view.by_host)
-                del by_host[host]
-                patches = dict(view.patches)
-                patches.pop(host, None)
-                self._view = View(by_host, view.api_version,
-                                  view.fetched_at, view.token, view.epoch,
-                                  view.seq0, patches, view.missing)
-        cache = self._cache()
-        if cache is not None:
-            try:
-                cache.delete('patch:' + host)
-            except store.CacheUnavailable as exc:
-                self._cache_failed(exc)
 
     def _record(self, host, service):
         cache = self._cache()

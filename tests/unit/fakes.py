@@ -121,6 +121,12 @@ class FakeNova(object):
                 return self._reply(version, 500, {'computeFault': {}})
             return self._reply(version, body={'services': [
                 s.record() for s in self.services.values()]})
+        if parts[0] == 'os-services' and req.method == 'DELETE':
+            for host, service in list(self.services.items()):
+                if service.id == parts[1]:
+                    del self.services[host]
+                    return webob.Response(status=204)
+            return self._reply(version, 404, {'itemNotFound': {}})
         if parts[0] == 'os-services' and req.method == 'PUT':
             if req.content_type != 'application/json':
                 return self._reply(version, 415, {'badMediaType': {}})

@@ -168,10 +168,29 @@ class CostTest(testtools.TestCase):
         self.assertEqual(['DOWN'], self.worker.status(on('c7')))
         self.assertEqual(1, self.nova.calls)
 
-    def test_a_deleted_service_has_no_record(self):
+    def test_a_deleted_service_is_read_again(self):
         self.worker.status(on('c7'))
         self.worker.directory.deleted('id-c7')
+        del self.nova.services['c7']
+        self.clock.now += 0.1
         self.assertEqual([''], self.worker.status(on('c7')))
+        self.assertEqual([''], self.worker.status(on('c7')))
+        self.assertEqual(2, self.nova.calls)
+
+    def test_a_service_back_behind_the_api_after_a_delete_shows(self):
+        """A compute service restarted on the host makes a new record."""
+        self.worker.status(on('c7'))
+        self.worker.directory.deleted('id-c7')
+        self.clock.now += 0.1
+        self.assertEqual(['UP'], self.worker.status(on('c7')))
+
+    def test_a_partial_change_to_an_unknown_record_is_read_again(self):
+        self.worker.status(on('c7'))
+        self.worker.directory.changed('new-host', {'host': 'new-host',
+                                                   'forced_down': True})
+        self.nova.services['new-host'] = record('new-host', forced_down=True)
+        self.clock.now += 0.1
+        self.assertEqual(['DOWN'], self.worker.status(on('new-host')))
 
     def hashes(self):
         counted = []

@@ -242,6 +242,17 @@ class ServiceStateTest(base.FilterTestCase):
             self.assertEqual({'UP'}, set(values.values()))
         self.assertEqual(1, self.nova.count('GET', '/os-services'))
 
+    def test_a_service_deleted_then_back_behind_the_api_shows(self):
+        """As when a compute service is deleted and then restarted: the
+        next read asks Nova, which has a new record."""
+        self.host_status_of('/servers/vm-3')
+        resp = self.request('/os-services/%s' % self.hosts[3].id,
+                            method='DELETE', version='2.53')
+        self.assertEqual(204, resp.status_int)
+        self.nova.add_service(fakes.Service('compute-3'))
+        self.assertEqual({'vm-3': 'UP'}, self.host_status_of('/servers/vm-3'))
+        self.assertEqual(2, self.nova.count('GET', '/os-services'))
+
     def test_force_down_shows_on_the_very_next_read(self):
         self.write_policy(OWNER_RULE)
         self.host_status_of('/servers/detail')
