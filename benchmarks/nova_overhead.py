@@ -24,7 +24,7 @@ import statistics
 import time
 
 from nova_hoststatus import middleware
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 

@@ -20,10 +20,10 @@ directories) and the policy file of ``[oslo_policy] policy_file``, each of
 which an option may replace.  Options nova.conf sets that nothing here
 knows are ignored, as oslo.config ignores them; the configuration is read
 into a ConfigOpts of its own, never the process's global one.  The checks
-themselves are in :mod:`nova_hoststatus.checks`; Nova's own decisions come
-from :mod:`nova_hoststatus.nova_oracle`, in a child process, where Nova is
-importable.  With ``--endpoint`` a server is also shown through the running
-API at 2.15 and 2.16.
+themselves are in :mod:`nova_hoststatus.tools.checks`; Nova's own decisions
+come from :mod:`nova_hoststatus.tools.nova_oracle`, in a child process,
+where Nova is importable.  With ``--endpoint`` a server is also shown
+through the running API at 2.15 and 2.16.
 
 Exit status: 0 when no check fails (warnings allowed), 1 when one does, 2
 when the deployment cannot be read.
@@ -57,11 +57,11 @@ from oslo_config import cfg
 from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
 
-from nova_hoststatus import checks
+from nova_hoststatus.tools import checks
 from nova_hoststatus import conf
 from nova_hoststatus import directory
 from nova_hoststatus import microversion
-from nova_hoststatus import nova_oracle
+from nova_hoststatus.tools import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus import store

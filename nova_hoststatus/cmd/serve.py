@@ -26,7 +26,7 @@ import threading
 import time
 
 from nova_hoststatus.cmd import common
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 
 def register(commands):

@@ -24,7 +24,7 @@ import uuid
 
 import testtools
 
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 ADMIN_OR_OWNER = {'os_compute_api:servers:show:host_status':
                   'rule:admin_or_owner'}

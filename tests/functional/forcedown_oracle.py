@@ -49,7 +49,7 @@ import webob
 import webob.dec
 
 from nova_hoststatus import middleware
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE') or 1)
 JSON = 'application/json'

@@ -5,7 +5,7 @@ import os
 from paste import deploy
 
 from nova_hoststatus import middleware
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 API_PASTE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',

@@ -13,7 +13,7 @@
 """Force-down through the filter: valid ones reach Nova and show at once,
 invalid ones get Nova's own 400 without reaching it."""
 
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 FORCE_DOWN = '/os-services/force-down'

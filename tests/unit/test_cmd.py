@@ -19,7 +19,7 @@ import webob
 from nova_hoststatus import cmd
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 
 class CommandLineTest(testtools.TestCase):

@@ -119,7 +119,7 @@ def shared():
 
 def _serve(requests, replies):
     """The child: answer batches until the parent closes its end."""
-    from nova_hoststatus import sandbox
+    from nova_hoststatus.tools import sandbox
     sandbox.native_threads()
 
     import nova.conf

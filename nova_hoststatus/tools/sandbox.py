@@ -440,7 +440,7 @@ class NovaSandbox(object):
         """Create the databases and load Nova's API with the filter."""
         if NovaSandbox._started:
             raise RuntimeError('Nova can be loaded once per process; use '
-                               'nova_hoststatus.sandbox.shared()')
+                               'nova_hoststatus.tools.sandbox.shared()')
         try:
             import nova  # noqa: F401
         except ImportError:
