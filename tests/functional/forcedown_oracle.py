@@ -50,6 +50,7 @@ import webob.dec
 
 from nova_hoststatus import middleware
 from nova_hoststatus.tools import sandbox
+from tests.functional import base
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE') or 1)
 JSON = 'application/json'
@@ -173,7 +174,7 @@ class FilterOverStub(fixtures.Fixture):
     def _setUp(self):
         # As in nova-api, Nova's API is loaded in the filter's process: the
         # filter takes Nova's field types from it (forcedown._validator).
-        sandbox.shared(strip_nova=True)
+        base.shared_sandbox()
         tmp = self.useFixture(fixtures.TempDir()).path
         policy_file = os.path.join(tmp, 'policy.json')
         with open(policy_file, 'w') as f:

@@ -29,7 +29,7 @@ _SECTIONS = {
     FILTER: '[filter:%s]\nuse = egg:nova-hoststatus#hoststatus\n' % FILTER,
     STRIP: ('[filter:%s]\n'
             'paste.filter_factory = '
-            'nova_hoststatus.tools.sandbox:strip_filter_factory\n' % STRIP),
+            'nova_hoststatus.tools.strip:filter_factory\n' % STRIP),
 }
 
 # The /v2.1 composite; the legacy /v2 one never shows host_status and is
