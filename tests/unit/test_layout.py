@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""What the filter loads stays apart from the tooling beside it.
+"""The layout of the source: what the filter loads, and every module's head.
 
 nova-api loads the modules at the top of :mod:`nova_hoststatus`; the
 tooling (:mod:`nova_hoststatus.tools`, the commands of
@@ -18,8 +18,13 @@ tooling (:mod:`nova_hoststatus.tools`, the commands of
 the filter.  A fresh Python builds the filter as PasteDeploy does and sends
 it the requests of both its jobs, then reports which of the package's
 modules it holds.
+
+Every module, of the package, the tests and the benchmarks, starts with the
+Apache 2.0 licence header and has a docstring; an empty ``__init__.py`` is
+left empty.
 """
 
+import ast
 import json
 import os
 import subprocess
@@ -31,6 +36,7 @@ import nova_hoststatus
 
 TOOLING = ('nova_hoststatus.tools', 'nova_hoststatus.cmd')
 ROOT = os.path.dirname(os.path.dirname(nova_hoststatus.__file__))
+SOURCES = ('nova_hoststatus', 'tests', 'benchmarks')
 
 # Run in a child: builds the filter from its paste entry point over the
 # fake compute API, shows a server and forces a host down through it, and
@@ -127,3 +133,33 @@ class FilterImportsTest(testtools.TestCase):
         self.assertEqual(['nova_hoststatus.tools',
                           'nova_hoststatus.tools.strip'],
                          tooling(loaded['modules']))
+
+
+def modules():
+    """``(path, text)`` of every Python module of SOURCES."""
+    for source in SOURCES:
+        for folder, dirs, files in os.walk(os.path.join(ROOT, source)):
+            dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+            for name in sorted(files):
+                if name.endswith('.py'):
+                    path = os.path.join(folder, name)
+                    with open(path, encoding='utf-8') as f:
+                        yield os.path.relpath(path, ROOT), f.read()
+
+
+class ModuleHeadTest(testtools.TestCase):
+
+    def test_every_module_has_the_licence_header_and_a_docstring(self):
+        with open(__file__, encoding='utf-8') as f:
+            header = ''.join(f.readlines()[:11])
+        self.assertIn('Apache License, Version 2.0', header)
+        seen = 0
+        for path, text in modules():
+            seen += 1
+            if not text.strip() and os.path.basename(path) == '__init__.py':
+                continue
+            self.assertTrue(text.startswith(header), '%s: no licence header'
+                            % path)
+            self.assertTrue(ast.get_docstring(ast.parse(text)),
+                            '%s: no docstring' % path)
+        self.assertGreater(seen, 40)
