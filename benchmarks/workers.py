@@ -38,16 +38,16 @@ import tempfile
 import time
 import timeit
 
-from oslo_config import cfg
 from oslo_cache import core as cache
+from oslo_config import cfg
 from oslo_context import context as oslo_context
 import webob
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
 from nova_hoststatus import middleware  # noqa: E402
-from nova_hoststatus.tools import sandbox  # noqa: E402
 from nova_hoststatus.tools import launchers  # noqa: E402
+from nova_hoststatus.tools import sandbox  # noqa: E402
 from tests.unit import fakes  # noqa: E402
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}

@@ -31,8 +31,8 @@ from pbr import version
 from nova_hoststatus.cmd import check
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
-from nova_hoststatus.tools import sandbox
 from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 
 
 def main(argv=None):

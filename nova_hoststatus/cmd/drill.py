@@ -22,8 +22,8 @@ import threading
 import time
 
 from nova_hoststatus.cmd import common
-from nova_hoststatus.tools import sandbox
 from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 
 TENANT = 'vnf-tenant'
 OWNER = 'vnf-owner'

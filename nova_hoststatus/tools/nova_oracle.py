@@ -122,8 +122,8 @@ def _serve(requests, replies):
     from nova_hoststatus.tools import sandbox
     sandbox.native_threads()
 
-    import nova.conf
     from nova.api.openstack.compute.views import servers as views
+    import nova.conf
     from nova import context as nova_context
     from nova import objects
     from nova import policy as nova_policy

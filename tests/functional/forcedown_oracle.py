@@ -154,7 +154,8 @@ def nova():
 
 def versions(form):
     """The microversions ``form`` is compared at; the UUID form's go up to
-    Nova's maximum, by number and as ``latest``."""
+    Nova's maximum, by number and as ``latest``.
+    """
     if form is UUID_FORM:
         return form.versions + (nova().max_version, LATEST)
     return form.versions

@@ -56,9 +56,9 @@ from oslo_context import context as oslo_context
 import testtools
 import yaml
 
-from nova_hoststatus.tools import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
+from nova_hoststatus.tools import nova_oracle
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE', '1'))
 

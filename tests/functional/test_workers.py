@@ -30,8 +30,8 @@ import time
 import fixtures
 
 from nova_hoststatus import conf
-from nova_hoststatus.tools import sandbox
 from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 CACHE_TIME = next(opt.default for opt in conf.OPTS

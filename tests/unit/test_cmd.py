@@ -62,7 +62,7 @@ class CommandLineTest(testtools.TestCase):
         return err
 
     def test_drill_defaults_pass(self):
-        self.assertEqual(None, self.main('drill')[0])
+        self.assertIsNone(self.main('drill')[0])
         [args] = self.ran
         self.assertEqual((10, 100, 3, 1.0, 20, 1),
                          (args.hosts, args.servers, args.rounds, args.budget,

@@ -448,7 +448,8 @@ class SharedTest(testtools.TestCase):
 
     def test_a_cache_that_lost_its_counter_keeps_later_changes(self):
         """Defect 8: a memcached that restarts, or a key that moves to
-        another server, loses the counter: changes still win."""
+        another server, loses the counter: changes still win.
+        """
         self.a.status(on('c1'))
         self.b.status(on('c1'))
         self.memcached.flush()
@@ -458,7 +459,8 @@ class SharedTest(testtools.TestCase):
 
     def test_recovery_within_the_cache_time(self):
         """Defect 10: after the cache returns, every worker reads it again
-        within service_cache_time."""
+        within service_cache_time.
+        """
         self.a.status(on('c1'))
         self.b.status(on('c1'))
         self.memcached.down = True

@@ -467,7 +467,8 @@ class ForceDownTest(base.FilterTestCase):
 
     def test_a_force_down_lists_no_services(self):
         """Fresh or expired state: the fault monitor's call goes straight
-        to Nova; the newest microversion comes without a listing."""
+        to Nova; the newest microversion comes without a listing.
+        """
         app = self.make_filter(service_cache_time='0.01')
         self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
         self.request('/servers/vm', app=app)

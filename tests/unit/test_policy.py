@@ -16,9 +16,9 @@ import os
 
 import fixtures
 from oslo_config import cfg
-from oslo_policy import policy as oslo_policy
 from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
+from oslo_policy import policy as oslo_policy
 import testtools
 
 from nova_hoststatus import policies

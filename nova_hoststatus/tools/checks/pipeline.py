@@ -118,7 +118,8 @@ class PasteConfig(object):
 
     def _factory(self, kind, name, seen=()):
         """What ``kind:name`` loads: ``module:attr``, the unresolved
-        ``use`` value, or None when there is no such section."""
+        ``use`` value, or None when there is no such section.
+        """
         items = self._items(kind, name)
         if items is None or name in seen:
             return None

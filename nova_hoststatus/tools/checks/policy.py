@@ -174,7 +174,8 @@ SERVER_USER = 'server-user'
 def usual_callers(roles=()):
     """Administrator, member and reader of the server's project, a member
     of another project, and one caller for each role in ``roles``, in the
-    server's project."""
+    server's project.
+    """
     callers = [
         Caller('administrator', 'check-admin', SERVER_PROJECT,
                ('admin', 'member', 'reader')),
@@ -198,7 +199,8 @@ def _context(caller):
 
 def visibility(enforcer, callers):
     """What the filter shows each caller of a server of SERVER_PROJECT:
-    ``all``, ``unknown-only`` or ``none``, decided as for a request."""
+    ``all``, ``unknown-only`` or ``none``, decided as for a request.
+    """
     target = policy.server_target({'tenant_id': SERVER_PROJECT})
     return [policy.decide(enforcer.check,
                           enforcer.credentials(_context(caller)),
