@@ -141,7 +141,8 @@ def register(commands):
 
 def check_options(args):
     """An option of the running API without --endpoint would be ignored
-    without a word: refuse it; None if fine."""
+    without a word: refuse it; None if fine.
+    """
     if args.endpoint:
         return None
     for option in ('token', 'server', 'header', 'token_roles',
@@ -200,7 +201,8 @@ def _quiet_policy_log():
 def _quiet_eventlet_import():
     """oslo.cache's memcached backends import eventlet, which warns on
     import that it is deprecated, in 9 lines: nothing a deployment can act
-    on here.  Only that warning, from oslo.cache's import, is left out."""
+    on here.  Only that warning, from oslo.cache's import, is left out.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated',
                                 module=r'oslo_cache\.')

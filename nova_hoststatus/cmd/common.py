@@ -40,7 +40,8 @@ def port(text):
 
 def seconds(most):
     """An argparse type: a finite number of seconds above 0, at most
-    ``most``."""
+    ``most``.
+    """
     def parse(text):
         try:
             value = float(text)

@@ -178,7 +178,8 @@ class ServeReadyTest(testtools.TestCase):
 
 class WorkersVerdictTest(testtools.TestCase):
     """PASS and FAIL after ``drill --workers`` mean what they mean in one
-    process, the budget included."""
+    process, the budget included.
+    """
 
     def verdict(self, worst, stale=0, flips=0, errors=0, shared=True,
                 comparison=False):
@@ -227,7 +228,8 @@ class WorkersVerdictTest(testtools.TestCase):
 
 class MissingProgramTest(testtools.TestCase):
     """What to install is said so that it works from a clone: the package
-    is not on PyPI."""
+    is not on PyPI.
+    """
 
     def test_without_uwsgi(self):
         self.useFixture(fixtures.MonkeyPatch('sys.executable',
