@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The filter's own share of real Nova requests, measured inside each one.
 
 Nova's own time for a listing varies a lot from one request to the next
@@ -24,7 +36,7 @@ import statistics
 import time
 
 from nova_hoststatus import middleware
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """How the filter's cost grows with the number of compute hosts, in one run.
 
 A large cloud has 10,000 compute hosts or more, and Nova's own listing of
@@ -44,8 +56,8 @@ from oslo_cache import core as oslo_cache
 from oslo_config import cfg
 
 from nova_hoststatus import middleware
-from nova_hoststatus import sandbox
-from nova_hoststatus import workers
+from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 VERSION = '2.53'
@@ -224,7 +236,8 @@ class Cloud(object):
 
     def force_down(self, tries):
         """Force-down on Nova alone, then through the filter, expired and
-        fresh, each followed by the owner's first listing."""
+        fresh, each followed by the owner's first listing.
+        """
         nova, expired, fresh, first, first_expired, calls = (
             [], [], [], [], [], [])
         for _ in range(tries):
@@ -252,7 +265,8 @@ class Cloud(object):
     def shares(self, tries):
         """Steady listings: the same one repeated through the filter, then
         to Nova alone (in turn, a 1,000-server listing to Nova alone would
-        let the filter's state expire between two through the filter)."""
+        let the filter's state expire between two through the filter).
+        """
         row = {}
         for label, caller, path, rounds in (
                 ('20', OWNER, DETAIL, 3 * tries),
@@ -291,7 +305,8 @@ class Cloud(object):
 
 def _memcached(servers, command, last=None):
     """A text-protocol command to memcached: its reply lines up to ``last``
-    (the first line when None)."""
+    (the first line when None).
+    """
     host, port = servers.rsplit(':', 1)
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(command.encode('ascii') + b'\r\n')
@@ -468,8 +483,8 @@ def main():
 
     began = time.monotonic()
     try:
-        memcached = workers.Memcached()
-    except workers.Missing as exc:
+        memcached = launchers.Memcached()
+    except launchers.Missing as exc:
         print('Skipped: %s' % exc)
         return 0
     # Nova first: it sets up its threading before oslo.cache's memcache

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """One truth across API workers: staleness, flip-backs, and what it costs.
 
 1. The shared check, per request: the filter over a stand-in compute API
@@ -26,16 +38,16 @@ import tempfile
 import time
 import timeit
 
-from oslo_config import cfg
 from oslo_cache import core as cache
+from oslo_config import cfg
 from oslo_context import context as oslo_context
 import webob
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 
 from nova_hoststatus import middleware  # noqa: E402
-from nova_hoststatus import sandbox  # noqa: E402
-from nova_hoststatus import workers  # noqa: E402
+from nova_hoststatus.tools import launchers  # noqa: E402
+from nova_hoststatus.tools import sandbox  # noqa: E402
 from tests.unit import fakes  # noqa: E402
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
@@ -106,9 +118,9 @@ class Fleet(object):
                         for host in self.hosts for _ in range(2)}
 
     def listing(self, port):
-        result = workers.call(port, 'GET', '/servers/detail',
-                              self.box.headers('tenant', 'owner',
-                                               version='2.16'))
+        result = launchers.call(port, 'GET', '/servers/detail',
+                                self.box.headers('tenant', 'owner',
+                                                 version='2.16'))
         if result.status != 200:
             return None
         return {s['id']: s.get('host_status')
@@ -121,7 +133,7 @@ class Fleet(object):
     def force(self, port, host, forced, form):
         path, body = sandbox.force_down_request(
             form, host, self.services[host], forced)
-        result = workers.call(port, 'PUT', path, self.box.headers(
+        result = launchers.call(port, 'PUT', path, self.box.headers(
             'admin', 'admin', sandbox.ADMIN_ROLES, form), body)
         assert result.status == 200, result
 
@@ -166,7 +178,7 @@ def stale_windows(box, fleet, rounds, memcached, label, outage=False):
     path = tempfile.mkdtemp(prefix='bench-', dir=box.path)
     config = box.config_dir(path, OWNER_RULE,
                             memcached.servers if memcached else None)
-    with workers.Uwsgi(config, 2) as uwsgi:
+    with launchers.Uwsgi(config, 2) as uwsgi:
         ports = uwsgi.ports
         figures = {port: {'stale': [], 'flips': 0} for port in ports}
         figures.update(errors=0, **{'merged flips': 0})
@@ -196,9 +208,9 @@ def main():
     parser.add_argument('--rounds', type=int, default=5)
     args = parser.parse_args()
     try:
-        memcached = workers.Memcached()
-        workers.uwsgi_binary()
-    except workers.Missing as exc:
+        memcached = launchers.Memcached()
+        launchers.uwsgi_binary()
+    except launchers.Missing as exc:
         print('Skipped: %s' % exc)
         return 0
     # Nova first: it must set up its threading before oslo.cache's

@@ -31,8 +31,8 @@ from pbr import version
 from nova_hoststatus.cmd import check
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
-from nova_hoststatus import sandbox
-from nova_hoststatus import workers
+from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 
 
 def main(argv=None):
@@ -56,7 +56,7 @@ def main(argv=None):
         commands.choices[args.command].error(problem)
     try:
         return args.func(args)
-    except (sandbox.NovaMissing, workers.Missing) as exc:
+    except (sandbox.NovaMissing, launchers.Missing) as exc:
         print(exc, file=sys.stderr)
         return 2
 

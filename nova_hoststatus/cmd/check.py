@@ -20,10 +20,10 @@ directories) and the policy file of ``[oslo_policy] policy_file``, each of
 which an option may replace.  Options nova.conf sets that nothing here
 knows are ignored, as oslo.config ignores them; the configuration is read
 into a ConfigOpts of its own, never the process's global one.  The checks
-themselves are in :mod:`nova_hoststatus.checks`; Nova's own decisions come
-from :mod:`nova_hoststatus.nova_oracle`, in a child process, where Nova is
-importable.  With ``--endpoint`` a server is also shown through the running
-API at 2.15 and 2.16.
+themselves are in :mod:`nova_hoststatus.tools.checks`; Nova's own decisions
+come from :mod:`nova_hoststatus.tools.nova_oracle`, in a child process,
+where Nova is importable.  With ``--endpoint`` a server is also shown
+through the running API at 2.15 and 2.16.
 
 Exit status: 0 when no check fails (warnings allowed), 1 when one does, 2
 when the deployment cannot be read.
@@ -57,14 +57,14 @@ from oslo_config import cfg
 from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
 
-from nova_hoststatus import checks
 from nova_hoststatus import conf
 from nova_hoststatus import directory
 from nova_hoststatus import microversion
-from nova_hoststatus import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus import store
+from nova_hoststatus.tools import checks
+from nova_hoststatus.tools import nova_oracle
 
 DEFAULT_CONFIG = '/etc/nova/nova.conf'
 TITLE = 'nova-hoststatus check'
@@ -141,7 +141,8 @@ def register(commands):
 
 def check_options(args):
     """An option of the running API without --endpoint would be ignored
-    without a word: refuse it; None if fine."""
+    without a word: refuse it; None if fine.
+    """
     if args.endpoint:
         return None
     for option in ('token', 'server', 'header', 'token_roles',
@@ -200,7 +201,8 @@ def _quiet_policy_log():
 def _quiet_eventlet_import():
     """oslo.cache's memcached backends import eventlet, which warns on
     import that it is deprecated, in 9 lines: nothing a deployment can act
-    on here.  Only that warning, from oslo.cache's import, is left out."""
+    on here.  Only that warning, from oslo.cache's import, is left out.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated',
                                 module=r'oslo_cache\.')
@@ -311,7 +313,8 @@ class Deployment(object):
 
     def _timing(self):
         """The timing settings, read here so that a value nova.conf cannot
-        hold shows before any check runs."""
+        hold shows before any check runs.
+        """
         return {
             'service_down_time': self.settings.service_down_time,
             'service_cache_time': self.settings.service_cache_time,
@@ -356,7 +359,8 @@ class Deployment(object):
 
     def load_cache_backend(self):
         """``(True, None)`` when ``[cache]``'s backend builds here, as the
-        filter builds it in nova-api, else ``(False, why)``."""
+        filter builds it in nova-api, else ``(False, why)``.
+        """
         # dogpile reports a missing client library only as a plugin it
         # cannot find: name the library first where it is known.
         library = CACHE_CLIENT_LIBRARIES.get(self.config.cache.backend)
@@ -370,7 +374,8 @@ class Deployment(object):
 
     def _policy(self, roles):
         """The rows of the policy, of who sees host_status and of the
-        internal lookup."""
+        internal lookup.
+        """
         try:
             rules, file_rules = self._rules(self.filter_enforcer,
                                             self.settings.policy_file)
@@ -400,7 +405,8 @@ class Deployment(object):
 
     def _policy_name(self, policy_file):
         """The path of ``policy_file``, else of Nova's, as oslo.policy
-        finds it."""
+        finds it.
+        """
         name = policy_file or self.config.oslo_policy.policy_file
         return self.config.find_file(name) or name
 
@@ -434,7 +440,8 @@ class Deployment(object):
 
     def _nova_decisions(self, callers, nova_file_rules):
         """Nova's decision for each caller: with the filter's defaults for
-        the host_status rules, and with its own."""
+        the host_status rules, and with its own.
+        """
         asked = [[caller.user_id, caller.project_id, list(caller.roles)]
                  for caller in callers]
         servers = [[checks.SERVER_PROJECT, checks.SERVER_USER]]
@@ -521,7 +528,8 @@ class Deployment(object):
 
 def _memcache_servers(cache_conf):
     """The memcached servers ``[cache]`` names; a ``url`` backend argument
-    wins, as in oslo.cache."""
+    wins, as in oslo.cache.
+    """
     for argument in cache_conf.backend_argument:
         name, _, value = argument.partition(':')
         if name == 'url':
@@ -623,7 +631,8 @@ def render(results):
 
 def _block(label, text):
     """``label: text``, long lines wrapped; a table's rows (cells two
-    spaces apart) are kept whole, and widen the table instead."""
+    spaces apart) are kept whole, and widen the table instead.
+    """
     lines = []
     for line in (text or 'None').splitlines():
         if '  ' in line.strip():

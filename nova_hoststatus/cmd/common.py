@@ -17,7 +17,7 @@ import argparse
 import importlib.metadata
 import math
 
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
 ADMIN_PROJECT = 'admin'
@@ -40,7 +40,8 @@ def port(text):
 
 def seconds(most):
     """An argparse type: a finite number of seconds above 0, at most
-    ``most``."""
+    ``most``.
+    """
     def parse(text):
         try:
             value = float(text)

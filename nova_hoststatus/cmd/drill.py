@@ -22,8 +22,8 @@ import threading
 import time
 
 from nova_hoststatus.cmd import common
-from nova_hoststatus import sandbox
-from nova_hoststatus import workers
+from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 
 TENANT = 'vnf-tenant'
 OWNER = 'vnf-owner'
@@ -278,14 +278,14 @@ class _Worker(object):
 
     def request(self, method, path, project_id, user_id='user',
                 roles=sandbox.MEMBER_ROLES, version=None, body=None):
-        return workers.call(self.port, method, path, self.box.headers(
+        return launchers.call(self.port, method, path, self.box.headers(
             project_id, user_id, roles, version), body)
 
 
 def drill_workers(args):
     """The Doctor scenario over N API workers: one is told, all must know.
     """
-    uwsgi_binary = workers.uwsgi_binary()
+    uwsgi_binary = launchers.uwsgi_binary()
     memcached = None
     if args.no_memcached:
         print('A comparison run (--no-memcached): the workers share '
@@ -294,8 +294,8 @@ def drill_workers(args):
               'has measured).')
     else:
         try:
-            memcached = workers.Memcached()
-        except workers.Missing as exc:
+            memcached = launchers.Memcached()
+        except launchers.Missing as exc:
             print('%s: the workers share nothing, and the figures below are '
                   "each worker's own." % exc)
     with common.start_sandbox(strip_nova=True) as box:
@@ -303,7 +303,7 @@ def drill_workers(args):
         config = box.config_dir(os.path.join(box.path, 'uwsgi'),
                                 common.OWNER_RULE,
                                 memcached and memcached.servers)
-        uwsgi = workers.Uwsgi(config, args.workers, uwsgi_binary)
+        uwsgi = launchers.Uwsgi(config, args.workers, uwsgi_binary)
         try:
             if memcached:
                 memcached.start()

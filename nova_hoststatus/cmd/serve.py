@@ -26,7 +26,7 @@ import threading
 import time
 
 from nova_hoststatus.cmd import common
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 
 def register(commands):
@@ -57,7 +57,8 @@ def register(commands):
 
 def check_options(args):
     """Find a busy port or an unusable config dir now, not after Nova's
-    15 s start; None if both are fine."""
+    15 s start; None if both are fine.
+    """
     problem = port_problem(args.port)
     if problem:
         return 'argument --port: %s' % problem
@@ -168,7 +169,8 @@ def _heartbeats(box):
 
 def ready_line(url, config_dir):
     """The line that says the API answers, where its files are, and how to
-    stop it."""
+    stop it.
+    """
     return ('Ready: the filtered compute API at %s; config dir %s '
             '(nova.conf, api-paste.ini, policy.json: check --config-dir '
             'reads it); Ctrl-C or SIGTERM stops.' % (url, config_dir))

@@ -49,7 +49,8 @@ import webob
 import webob.dec
 
 from nova_hoststatus import middleware
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
+from tests.functional import base
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE') or 1)
 JSON = 'application/json'
@@ -153,7 +154,8 @@ def nova():
 
 def versions(form):
     """The microversions ``form`` is compared at; the UUID form's go up to
-    Nova's maximum, by number and as ``latest``."""
+    Nova's maximum, by number and as ``latest``.
+    """
     if form is UUID_FORM:
         return form.versions + (nova().max_version, LATEST)
     return form.versions
@@ -173,7 +175,7 @@ class FilterOverStub(fixtures.Fixture):
     def _setUp(self):
         # As in nova-api, Nova's API is loaded in the filter's process: the
         # filter takes Nova's field types from it (forcedown._validator).
-        sandbox.shared(strip_nova=True)
+        base.shared_sandbox()
         tmp = self.useFixture(fixtures.TempDir()).path
         policy_file = os.path.join(tmp, 'policy.json')
         with open(policy_file, 'w') as f:

@@ -28,7 +28,7 @@ import fixtures
 
 from nova_hoststatus import cmd
 from nova_hoststatus import policies
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 FILTER_AT = 'keystonecontext hoststatus'

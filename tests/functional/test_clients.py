@@ -24,7 +24,7 @@ from novaclient import client as nova_client
 from novaclient import exceptions as nova_exceptions
 import openstack.connection
 
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 

@@ -13,8 +13,8 @@
 """Force-down through the filter: valid ones reach Nova and show at once,
 invalid ones get Nova's own 400 without reaching it."""
 
-from nova_hoststatus import sandbox
 from tests.functional import base
+from tests.functional import probe
 
 FORCE_DOWN = '/os-services/force-down'
 
@@ -41,7 +41,7 @@ class ForceDownCase(base.TestCase):
 
     def send(self, path, version, body, nova=False):
         """PUT ``body`` (an object, or raw bytes) as an admin."""
-        sandbox.BEHIND_FILTER.clear()
+        probe.REACHED_NOVA.clear()
         return self.admin('PUT', path, version, body=body, nova=nova)
 
     def assertSameAsNova(self, path, version, body):
@@ -52,7 +52,7 @@ class ForceDownCase(base.TestCase):
         what = '%s at %s: %r' % (path, version, body)
         before = self.record()
         ours = self.send(path, version, body)
-        passed = ('PUT', path) in sandbox.BEHIND_FILTER
+        passed = ('PUT', path) in probe.REACHED_NOVA
         self.assertEqual(before, self.record(), 'changed by ' + what)
         nova = self.send(path, version, body, nova=True)
         self.assertEqual(before, self.record(), 'Nova changed it: ' + what)

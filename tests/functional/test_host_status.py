@@ -14,7 +14,7 @@
 
 import time
 
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 # Host state made in the DB -> the host_status Nova gives it.

@@ -226,7 +226,8 @@ def bodies(draw, form):
 @st.composite
 def encoded(draw, form):
     """A body of ``form`` as UTF-8 JSON, in one of the ways clients write
-    it."""
+    it.
+    """
     separators = draw(st.sampled_from([None, (',', ':'), (' , ', ' : ')]))
     return dumps(draw(bodies(form)), draw(st.booleans()), separators)
 
@@ -252,7 +253,8 @@ def utf8_bytes(draw):
 @st.composite
 def not_utf8(draw):
     """Bytes that are not UTF-8: JSON with a bad sequence put in, or JSON
-    in another encoding with a character that makes it differ."""
+    in another encoding with a character that makes it differ.
+    """
     raw = dumps(draw(bodies(draw(st.sampled_from(FORMS)))))
     if draw(st.booleans()):
         at = draw(st.integers(0, len(raw)))
@@ -296,7 +298,8 @@ class ParityCase(testtools.TestCase):
 
 class TestEdgeCases(ParityCase):
     """Hand-written bodies, spread over the microversions of their form;
-    the raw ones at every microversion."""
+    the raw ones at every microversion.
+    """
 
     def _run(self, form):
         tally = oracle.Tally('edge cases, %s' % form.name)

@@ -17,7 +17,7 @@ enforce_new_defaults`` settings are each written once with a ``nova.conf``
 naming them.  For every caller and server the filter decides as it does for
 ``GET /servers/{id}`` (``Enforcer.credentials``, ``decide``,
 ``server_target``), and Nova decides in its own server view, run by
-:mod:`nova_hoststatus.nova_oracle` in a child process that reads the
+:mod:`nova_hoststatus.tools.nova_oracle` in a child process that reads the
 same two files.  The child keeps Nova's process-wide policy state
 (``nova.conf.CONF``, ``nova.policy._ENFORCER``) away from the shared sandbox
 of this process, which these tests do not use at all.
@@ -56,9 +56,9 @@ from oslo_context import context as oslo_context
 import testtools
 import yaml
 
-from nova_hoststatus import nova_oracle
 from nova_hoststatus import policies
 from nova_hoststatus import policy
+from nova_hoststatus.tools import nova_oracle
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE', '1'))
 

@@ -12,7 +12,7 @@
 
 """Requests that are not the filter's business get Nova's exact answer."""
 
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 # Headers that differ between any two responses.

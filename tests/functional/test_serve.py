@@ -82,7 +82,8 @@ class TestServeCommand(testtools.TestCase):
 
     def test_ready_line_and_the_check_it_prints(self):
         """The check command serve prints runs, as printed, on its files
-        and through its API."""
+        and through its API.
+        """
         with socket.socket() as probe:
             probe.bind(('127.0.0.1', 0))
             port = probe.getsockname()[1]

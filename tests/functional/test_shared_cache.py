@@ -32,7 +32,7 @@ import testtools
 import webob
 
 from nova_hoststatus import middleware
-from nova_hoststatus import workers
+from nova_hoststatus.tools import launchers
 from tests.unit import fakes
 
 OWNER_RULE = '{"os_compute_api:servers:show:host_status": ' \
@@ -56,8 +56,8 @@ class SharedCacheTestCase(testtools.TestCase):
 
     def memcached(self):
         try:
-            daemon = workers.Memcached()
-        except workers.Missing as exc:
+            daemon = launchers.Memcached()
+        except launchers.Missing as exc:
             if os.environ.get('CI') == 'true':
                 raise AssertionError('CI must run the shared cache tests: '
                                      '%s' % exc)

@@ -30,8 +30,8 @@ import time
 import fixtures
 
 from nova_hoststatus import conf
-from nova_hoststatus import sandbox
-from nova_hoststatus import workers
+from nova_hoststatus.tools import launchers
+from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 CACHE_TIME = next(opt.default for opt in conf.OPTS
@@ -46,9 +46,9 @@ class TestWorkers(base.TestCase):
     def setUp(self):
         # Before the sandbox starts: a skip should not cost its start-up.
         try:
-            binary = workers.uwsgi_binary()
-            self.memcached = workers.Memcached()
-        except workers.Missing as exc:
+            binary = launchers.uwsgi_binary()
+            self.memcached = launchers.Memcached()
+        except launchers.Missing as exc:
             if os.environ.get('CI') == 'true':
                 raise AssertionError('CI must run the multi-worker test: %s'
                                      % exc)
@@ -57,7 +57,7 @@ class TestWorkers(base.TestCase):
         config = self.sandbox.config_dir(
             self.useFixture(fixtures.TempDir()).path, base.ADMIN_OR_OWNER,
             self.memcached.servers)
-        self.uwsgi = workers.Uwsgi(config, 2, binary)
+        self.uwsgi = launchers.Uwsgi(config, 2, binary)
         self.memcached.start()
         self.addCleanup(self.memcached.stop)
         self.uwsgi.start()
@@ -70,9 +70,9 @@ class TestWorkers(base.TestCase):
 
     def listing(self, port):
         """{server id: host_status} of the owner's servers, via ``port``."""
-        result = workers.call(port, 'GET', '/servers/detail',
-                              self.sandbox.headers(self.project, self.user,
-                                                   version='2.16'))
+        result = launchers.call(port, 'GET', '/servers/detail',
+                                self.sandbox.headers(self.project, self.user,
+                                                     version='2.16'))
         if result.status != 200:
             self.errors.append(result)
             return None
@@ -86,7 +86,7 @@ class TestWorkers(base.TestCase):
     def force(self, port, host, forced, form):
         path, body = sandbox.force_down_request(
             form, host, self.services[host], forced)
-        result = workers.call(
+        result = launchers.call(
             port, 'PUT', path,
             self.sandbox.headers(self.admin_project, 'admin',
                                  sandbox.ADMIN_ROLES, form), body)

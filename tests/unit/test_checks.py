@@ -20,9 +20,9 @@ import fixtures
 from oslo_config import cfg
 import testtools
 
-from nova_hoststatus import checks
 from nova_hoststatus import policies
 from nova_hoststatus import policy
+from nova_hoststatus.tools import checks
 
 Code = checks.Code
 

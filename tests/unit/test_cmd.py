@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The command line: options checked before Nova starts, and serve's HTTP.
 
 None of this needs Nova: a bad option must be refused at once, not after
@@ -19,7 +31,7 @@ import webob
 from nova_hoststatus import cmd
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
-from nova_hoststatus import sandbox
+from nova_hoststatus.tools import sandbox
 
 
 class CommandLineTest(testtools.TestCase):
@@ -50,7 +62,7 @@ class CommandLineTest(testtools.TestCase):
         return err
 
     def test_drill_defaults_pass(self):
-        self.assertEqual(None, self.main('drill')[0])
+        self.assertIsNone(self.main('drill')[0])
         [args] = self.ran
         self.assertEqual((10, 100, 3, 1.0, 20, 1),
                          (args.hosts, args.servers, args.rounds, args.budget,
@@ -166,7 +178,8 @@ class ServeReadyTest(testtools.TestCase):
 
 class WorkersVerdictTest(testtools.TestCase):
     """PASS and FAIL after ``drill --workers`` mean what they mean in one
-    process, the budget included."""
+    process, the budget included.
+    """
 
     def verdict(self, worst, stale=0, flips=0, errors=0, shared=True,
                 comparison=False):
@@ -215,7 +228,8 @@ class WorkersVerdictTest(testtools.TestCase):
 
 class MissingProgramTest(testtools.TestCase):
     """What to install is said so that it works from a clone: the package
-    is not on PyPI."""
+    is not on PyPI.
+    """
 
     def test_without_uwsgi(self):
         self.useFixture(fixtures.MonkeyPatch('sys.executable',

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The service directory: cost, shared state and faults, on fake clocks."""
 
 import datetime
@@ -455,7 +467,8 @@ class SharedTest(testtools.TestCase):
 
     def test_a_cache_that_lost_its_counter_keeps_later_changes(self):
         """Defect 8: a memcached that restarts, or a key that moves to
-        another server, loses the counter: changes still win."""
+        another server, loses the counter: changes still win.
+        """
         self.a.status(on('c1'))
         self.b.status(on('c1'))
         self.memcached.flush()
@@ -465,7 +478,8 @@ class SharedTest(testtools.TestCase):
 
     def test_recovery_within_the_cache_time(self):
         """Defect 10: after the cache returns, every worker reads it again
-        within service_cache_time."""
+        within service_cache_time.
+        """
         self.a.status(on('c1'))
         self.b.status(on('c1'))
         self.memcached.down = True

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The filter over the fake compute API: what callers see, what Nova gets."""
 
 import configparser
@@ -466,7 +478,8 @@ class ForceDownTest(base.FilterTestCase):
 
     def test_a_force_down_lists_no_services(self):
         """Fresh or expired state: the fault monitor's call goes straight
-        to Nova; the newest microversion comes without a listing."""
+        to Nova; the newest microversion comes without a listing.
+        """
         app = self.make_filter(service_cache_time='0.01')
         self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
         self.request('/servers/vm', app=app)

@@ -1,10 +1,24 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Who may see host_status: the decision per server, and the enforcer."""
+
 import os
 
 import fixtures
 from oslo_config import cfg
-from oslo_policy import policy as oslo_policy
 from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
+from oslo_policy import policy as oslo_policy
 import testtools
 
 from nova_hoststatus import policies

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Nova's own api-paste.ini, with the filter put where an operator puts it.
 
 The file is derived from the copy that the installed Nova ships, so the
@@ -29,7 +41,7 @@ _SECTIONS = {
     FILTER: '[filter:%s]\nuse = egg:nova-hoststatus#hoststatus\n' % FILTER,
     STRIP: ('[filter:%s]\n'
             'paste.filter_factory = '
-            'nova_hoststatus.sandbox:strip_filter_factory\n' % STRIP),
+            'nova_hoststatus.tools.strip:filter_factory\n' % STRIP),
 }
 
 # The /v2.1 composite; the legacy /v2 one never shows host_status and is

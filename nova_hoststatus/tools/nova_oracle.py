@@ -119,11 +119,11 @@ def shared():
 
 def _serve(requests, replies):
     """The child: answer batches until the parent closes its end."""
-    from nova_hoststatus import sandbox
+    from nova_hoststatus.tools import sandbox
     sandbox.native_threads()
 
-    import nova.conf
     from nova.api.openstack.compute.views import servers as views
+    import nova.conf
     from nova import context as nova_context
     from nova import objects
     from nova import policy as nova_policy

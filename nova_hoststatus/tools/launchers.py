@@ -18,8 +18,8 @@ that setup on loopback for the multi-worker test, ``drill --workers`` and
 the workers benchmark: uWSGI as DevStack runs Nova's API (master,
 ``--lazy-apps``), with each worker on a port of its own (``--map-socket``)
 so that a caller chooses the worker of each request, over the databases of
-a :class:`~nova_hoststatus.sandbox.NovaSandbox`; and a memcached of its own
-on a free port, which can be stopped and started again mid-run.
+a :class:`~nova_hoststatus.tools.sandbox.NovaSandbox`; and a memcached of
+its own on a free port, which can be stopped and started again mid-run.
 
 memcached is started directly rather than through pifpaf: a run stops and
 restarts it on the same port, which pifpaf's wrapper does not offer, and a

@@ -27,7 +27,6 @@ at most one sandbox; ``shared()`` hands the same one to every caller.
 """
 
 import atexit
-import collections
 import configparser
 import contextlib
 import datetime
@@ -46,7 +45,8 @@ import uuid
 from wsgiref import simple_server
 
 import webob
-import webob.dec
+
+from nova_hoststatus.tools import strip
 
 FILTER_NAME = 'hoststatus'
 STRIP_NAME = 'strip_nova_host_status'
@@ -197,44 +197,6 @@ class _QuietHandler(simple_server.WSGIRequestHandler):
         """Keep the console for the command's own output."""
 
 
-BEHIND_FILTER = collections.deque(maxlen=1000)
-"""(method, path) of each request that reached Nova past the filter."""
-
-
-def strip_filter_factory(global_conf, **local_conf):
-    """Paste factory of a filter that removes Nova's own ``host_status``.
-
-    Put behind the host_status filter, it makes every ``host_status`` in a
-    response the filter's own computation, so tests can compare it with the
-    value Nova computes in a pipeline without the filter.  It also records
-    in :data:`BEHIND_FILTER` what the filter let through, so tests can tell
-    that a request the filter refused never reached Nova.
-    """
-    def _filter(app):
-        @webob.dec.wsgify
-        def strip(req):
-            BEHIND_FILTER.append((req.method, req.path_info))
-            resp = req.get_response(app)
-            if resp.content_type != 'application/json' or not resp.body:
-                return resp
-            doc = json.loads(resp.body)
-            if not isinstance(doc, dict):
-                return resp
-            servers = doc.get('servers')
-            if not isinstance(servers, list):
-                servers = [doc.get('server')]
-            found = False
-            for server in servers:
-                if isinstance(server, dict) and 'host_status' in server:
-                    del server['host_status']
-                    found = True
-            if found:
-                resp.body = json.dumps(doc).encode()
-            return resp
-        return strip
-    return _filter
-
-
 # What a request carries once Keystone's auth_token middleware has
 # validated its token, and what the served sandbox asks for instead.
 CALLER_HEADERS = ('X-Auth-Token', 'X-User-Id', 'X-Project-Id', 'X-Roles')
@@ -339,14 +301,15 @@ def _pipeline(names, remove=(), insert_after=None, insert=()):
     return ' '.join(out)
 
 
-def paste_config(upstream, strip_nova=False):
+def paste_config(upstream, strip_nova=False, probes=()):
     """Nova's api-paste.ini, rewritten for the sandbox.
 
     ``authtoken`` leaves the keystone pipelines (there is no Keystone: the
     ``X-*`` headers stand for a validated token), the host_status filter goes
     after the context filter in each v2.1 pipeline, optionally followed by the
-    filter that strips Nova's own ``host_status``.  A second composite,
-    ``osapi_compute_nova``, is Nova's v2.1 API without either: the oracle.
+    filter that strips Nova's own ``host_status`` and by ``probes``, paste
+    filters given as ``(name, 'module:factory')`` pairs.  A second composite,
+    ``osapi_compute_nova``, is Nova's v2.1 API without any: the oracle.
     """
     parser = configparser.RawConfigParser(delimiters=('=', ':'))
     parser.optionxform = str
@@ -361,6 +324,7 @@ def paste_config(upstream, strip_nova=False):
     ours = [FILTER_NAME]
     if strip_nova:
         ours.append(STRIP_NAME)
+    ours.extend(name for name, _ in probes)
     parser[nova_v21] = dict(parser[v21])
     # Every pipeline of the v2.1 composite gets the filter right after its
     # context filter (Nova releases before 34 also ship a noauth2 one).
@@ -382,8 +346,9 @@ def paste_config(upstream, strip_nova=False):
     # that the filter follows Nova's own policy file and service_down_time.
     parser['filter:' + FILTER_NAME] = {
         'use': 'egg:nova-hoststatus#hoststatus'}
-    parser['filter:' + STRIP_NAME] = {
-        'paste.filter_factory': __name__ + ':strip_filter_factory'}
+    parser['filter:' + STRIP_NAME] = {'paste.filter_factory': strip.FACTORY}
+    for name, factory in probes:
+        parser['filter:' + name] = {'paste.filter_factory': factory}
     return parser
 
 
@@ -406,13 +371,18 @@ class NovaSandbox(object):
         ``host_status`` behind the host_status filter.
     :param service_down_time: Nova's ``[DEFAULT] service_down_time``, which
         the filter follows.
+    :param probes: paste filters, ``(name, 'module:factory')`` pairs, to put
+        behind those in the pipeline of this process (not in the
+        :meth:`config_dir` of other processes): how tests observe what
+        reaches Nova.
     """
 
     _started = False
 
     def __init__(self, strip_nova=False, service_down_time=SERVICE_DOWN_TIME,
-                 progress=None):
+                 progress=None, probes=()):
         self.strip_nova = strip_nova
+        self.probes = tuple(probes)
         self.service_down_time = service_down_time
         self.progress = progress or (lambda msg: None)
         self.path = None
@@ -440,7 +410,7 @@ class NovaSandbox(object):
         """Create the databases and load Nova's API with the filter."""
         if NovaSandbox._started:
             raise RuntimeError('Nova can be loaded once per process; use '
-                               'nova_hoststatus.sandbox.shared()')
+                               'nova_hoststatus.tools.sandbox.shared()')
         try:
             import nova  # noqa: F401
         except ImportError:
@@ -457,7 +427,7 @@ class NovaSandbox(object):
     def _start(self):
         os.mkdir(os.path.join(self.path, 'lock'))
         self._start_stand_in()
-        self._write_config(self.path)
+        self._write_config(self.path, probes=self.probes)
         self.set_policy({})
 
         self.progress('creating Nova databases with nova-manage')
@@ -476,7 +446,7 @@ class NovaSandbox(object):
             'config:%s/api-paste.ini' % self.path, name=NOVA_APP)
         self._prepare_records()
 
-    def _write_config(self, path, cache_servers=None):
+    def _write_config(self, path, cache_servers=None, probes=()):
         """nova.conf and api-paste.ini in ``path``, on this sandbox's data.
         """
         text = _NOVA_CONF.format(
@@ -486,7 +456,7 @@ class NovaSandbox(object):
             text += _CACHE_CONF.format(servers=cache_servers)
         with open(os.path.join(path, 'nova.conf'), 'w') as f:
             f.write(text)
-        parser = paste_config(_upstream_paste_ini(), self.strip_nova)
+        parser = paste_config(_upstream_paste_ini(), self.strip_nova, probes)
         with open(os.path.join(path, 'api-paste.ini'), 'w') as f:
             parser.write(f)
 
