@@ -22,6 +22,7 @@ missing; in CI (``CI=true``) that is a failure.
 """
 
 import os
+import threading
 import time
 
 import fixtures
@@ -179,6 +180,28 @@ class MemcachedKilledTest(SharedCacheTestCase):
         self.assertLessEqual(worst, STALE_LIMIT)
 
 
+class MemcachedBackTest(SharedCacheTestCase):
+
+    def test_shared_again_within_the_cache_time(self):
+        """After an outage, a change through one worker shows on the next
+        read of the other once service_cache_time has passed."""
+        daemon = self.memcached()
+        nova = self.nova()
+        writer = self.worker(nova, [daemon.servers])
+        reader = self.worker(nova, [daemon.servers])
+        self.assertEqual('UP', self.status(reader))
+        daemon.stop()
+        self.force_down(writer, 'compute-1')
+        self.assertEqual('DOWN', self.status(writer))
+        self.status(reader)
+        daemon.start()
+        time.sleep(CACHE_TIME + 0.5)
+        for down, expected in ((False, 'UP'), (True, 'DOWN'),
+                               (False, 'UP')):
+            self.force_down(writer, 'compute-1', down)
+            self.assertEqual(expected, self.status(reader))
+
+
 class LookupFailingTest(SharedCacheTestCase):
 
     def test_ten_seconds_of_failed_listings(self):
@@ -206,3 +229,48 @@ class LookupFailingTest(SharedCacheTestCase):
         # after its first failure, whatever the number of requests.
         self.assertGreater(requests, 100)
         self.assertLessEqual(calls, 1 + 2 * 5, calls)
+
+
+class LargeCloudTest(SharedCacheTestCase):
+    """What a cloud of thousands of hosts asks of the shared cache."""
+
+    def cloud(self, hosts):
+        nova = self.nova()
+        for number in range(hosts):
+            nova.add_service(fakes.Service(
+                'compute-%05d.rack-%03d.region-one.example.org'
+                % (number, number % 300)))
+        return nova
+
+    def test_a_listing_over_a_mebibyte_is_shared(self):
+        """12,000 hosts with FQDN names: one worker lists for all."""
+        servers = [self.memcached().servers]
+        nova = self.cloud(12000)
+        workers_ = [self.worker(nova, servers) for _ in range(3)]
+        for app in workers_:
+            self.assertEqual('UP', self.status(app))
+        self.assertEqual(1, nova.count('GET', '/os-services'))
+
+    def test_a_listing_longer_than_five_seconds_is_made_once(self):
+        """Workers that find a listing under way wait for it, however long
+        it takes, rather than list too."""
+        servers = [self.memcached().servers]
+        nova = self.nova()
+        started = threading.Event()
+
+        def slow_nova(environ, start_response):
+            if environ['PATH_INFO'] == '/os-services' and \
+                    environ['REQUEST_METHOD'] == 'GET':
+                started.set()
+                time.sleep(6)
+            return nova(environ, start_response)
+        first, second = (self.worker(slow_nova, servers) for _ in range(2))
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(
+            self.status(first)))
+        thread.start()
+        self.assertTrue(started.wait(10))
+        seen.append(self.status(second))
+        thread.join()
+        self.assertEqual(['UP', 'UP'], seen)
+        self.assertEqual(1, nova.count('GET', '/os-services'))
