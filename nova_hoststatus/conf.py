@@ -68,7 +68,10 @@ OPTS = [
         help='With a shared [cache]: seconds one API worker holds the '
              'lease to list compute services for every worker of the '
              'deployment; at least twice the last listing\'s duration. '
-             'The others keep serving what they have meanwhile.'),
+             'The others keep serving what they have meanwhile; one that '
+             'has nothing to serve waits for three times the listing the '
+             'holder expects (the whole lease time for a first listing), '
+             'then takes the lease over.'),
     cfg.StrOpt(
         'cache_namespace',
         help='With a shared [cache]: what sets this deployment\'s keys '

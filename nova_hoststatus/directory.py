@@ -71,6 +71,10 @@ POLL_MAX = 1.0
 # Room left in each chunk for the signature and the list's brackets.
 CHUNK_MARGIN = 1024
 
+# Patches whose first reading this process remembers, before it forgets
+# those older than their time in the cache.
+MAX_SEEN = 10000
+
 META = 'meta'
 LEASE = 'lease'
 EPOCH = 'epoch'
@@ -117,12 +121,11 @@ class Patch:
         }).encode('utf-8')
 
     @classmethod
-    def from_json(cls, payload, received_at):
+    def from_json(cls, payload):
         doc = json.loads(payload)
         service = doc['service']
         return cls(services.ComputeService.from_list(service)
-                   if service else None, int(doc['seq']), doc['epoch'],
-                   received_at)
+                   if service else None, int(doc['seq']), doc['epoch'])
 
 
 class HostIds(object):
@@ -289,6 +292,7 @@ class ServiceDirectory(object):
         self._cache_retry_at = None
         self._local_seq = itertools.count(1)
         self._host_ids = HostIds()
+        self._seen = {}
 
     # Timing
 
@@ -305,6 +309,12 @@ class ServiceDirectory(object):
                        self._listing_seconds / REFRESH_SHARE)
         return max(timing.service_cache_time,
                    min(interval, timing.service_down_time / 2.0))
+
+    def _patch_ttl(self):
+        """How long a patch stays shared: until every worker's listing is
+        newer, failed listings included."""
+        return (2 * self.refresh_interval() + self._timing.stale_if_error +
+                self._lease_time())
 
     def _lease_time(self):
         return max(self._timing.lease_time, 2 * self._listing_seconds)
@@ -331,13 +341,38 @@ class ServiceDirectory(object):
                                 self._timing.service_cache_time)
 
     def _epoch(self, cache):
+        """The current epoch of the shared change counter."""
         epoch = cache.get(EPOCH)
         if epoch is None:
-            cache.add(EPOCH, uuid.uuid4().hex.encode('ascii'), 0)
-            epoch = cache.get(EPOCH)
-        if epoch is None:
-            raise store.CacheUnavailable('the counter epoch is not kept')
+            return self._new_epoch(cache, replace=False)
         return epoch.decode('ascii')
+
+    def _new_epoch(self, cache, replace):
+        """Start an epoch, its counter first; ``replace`` the current one
+        when its counter was lost (a memcached restarted, or a dead
+        server's keys moved to another): numbers from a counter started
+        again must not compare with the old ones."""
+        epoch = uuid.uuid4().hex
+        cache.create_counter('changes:' + epoch)
+        if replace:
+            cache.set_many({EPOCH: epoch.encode('ascii')}, None)
+        else:
+            cache.add(EPOCH, epoch.encode('ascii'), None)
+        current = cache.get(EPOCH)
+        if current is None:
+            raise store.CacheUnavailable('the counter epoch is not kept')
+        return current.decode('ascii')
+
+    def _next_seq(self, cache):
+        """``(epoch, number)`` for a change, from the shared counter."""
+        epoch = self._epoch(cache)
+        seq = cache.incr('changes:' + epoch)
+        if seq is None:
+            epoch = self._new_epoch(cache, replace=True)
+            seq = cache.incr('changes:' + epoch)
+        if seq is None:
+            raise store.CacheUnavailable('the change counter is not kept')
+        return epoch, seq
 
     # Installing views
 
@@ -451,7 +486,7 @@ class ServiceDirectory(object):
                 adopted = self._adopt(cache, seen)
                 if adopted is not None:
                     return adopted
-                lease = uuid.uuid4().hex.encode('ascii')
+                lease = self._lease_value()
                 if not cache.add(LEASE, lease, self._lease_time()):
                     return self._wait(cache, seen, fetch) if wait else None
                 return self._fetch_leased(fetch, cache, lease)
@@ -459,24 +494,45 @@ class ServiceDirectory(object):
             self._cache_failed(exc)
         return self._fetch(fetch, None)
 
+    def _lease_value(self):
+        """A lease of this worker's, with how long it expects to list."""
+        return json.dumps({'token': uuid.uuid4().hex,
+                           'seconds': self._listing_seconds}).encode()
+
+    def _overdue_after(self, cache):
+        """How long to wait for the lease's holder before taking over:
+        three times the listing it expects, at least POLL_MAX; the whole
+        lease time when it cannot tell (a first listing)."""
+        try:
+            expected = float(json.loads(cache.get(LEASE))['seconds'])
+        except (TypeError, ValueError, KeyError):
+            expected = 0.0
+        if not expected:
+            return self._lease_time()
+        return min(self._lease_time(), max(POLL_MAX, 3 * expected))
+
     def _wait(self, cache, seen, fetch):
         """Poll the small meta item until another worker's listing shows.
+
+        A holder that is overdue (gone, or its cache write lost) has its
+        lease taken over, so that the next refresh does not wait for it.
         """
-        deadline = self._clock() + self._lease_time()
+        deadline = self._clock() + self._overdue_after(cache)
         pause = POLL_FIRST
+        lease = self._lease_value()
         while self._clock() < deadline:
             self._sleep(pause)
             pause = min(POLL_MAX, pause * 2)
             adopted = self._adopt(cache, seen)
             if adopted is not None:
                 return adopted
-            lease = uuid.uuid4().hex.encode('ascii')
             if cache.add(LEASE, lease, self._lease_time()):
                 # The holder gave up or went away: list here.
                 return self._fetch_leased(fetch, cache, lease)
         LOG.warning('No compute service list from the worker holding the '
-                    'lease within %.0f s; listing here', self._lease_time())
-        return self._fetch(fetch, cache)
+                    'lease; this worker takes the lease over and lists')
+        cache.set_many({LEASE: lease}, self._lease_time())
+        return self._fetch_leased(fetch, cache, lease)
 
     def _fetch_leased(self, fetch, cache, lease):
         try:
@@ -533,13 +589,28 @@ class ServiceDirectory(object):
             self._cache_failed(exc)
             return view
         patches = {}
-        now = self._clock()
         for name, payload in found.items():
             try:
-                patches[name[len('patch:'):]] = Patch.from_json(payload, now)
+                patch = Patch.from_json(payload)
             except (ValueError, KeyError, TypeError):
                 LOG.debug('Ignoring an unreadable patch %s', name)
+                continue
+            host = name[len('patch:'):]
+            patches[host] = dataclasses.replace(
+                patch, received_at=self._first_seen(host, patch))
         return (self._patch(patches) or view) if patches else view
+
+    def _first_seen(self, host, patch):
+        """When this process first read a patch, however often it reads it
+        again: across epochs, that time orders it against listings."""
+        identity = (host, patch.epoch, patch.seq)
+        now = self._clock()
+        seen = self._seen.setdefault(identity, now)
+        if len(self._seen) > MAX_SEEN:
+            horizon = now - 2 * self._patch_ttl()
+            self._seen = {key: when for key, when in self._seen.items()
+                          if when > horizon}
+        return seen
 
     # What the filter asks
 
@@ -599,12 +670,10 @@ class ServiceDirectory(object):
         patch = None
         if cache is not None:
             try:
-                epoch = self._epoch(cache)
-                patch = Patch(service, cache.incr('changes:' + epoch), epoch)
+                epoch, seq = self._next_seq(cache)
+                patch = Patch(service, seq, epoch)
                 cache.set_many({'patch:' + host: patch.to_json()},
-                               2 * self.refresh_interval() +
-                               self._timing.stale_if_error +
-                               self._lease_time())
+                               self._patch_ttl())
             except store.CacheUnavailable as exc:
                 self._cache_failed(exc)
                 patch = None

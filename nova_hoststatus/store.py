@@ -57,7 +57,12 @@ class InsecureValue(Exception):
 
 
 def ttl_seconds(seconds):
-    """memcached expiry in whole seconds, never 0 (which means never)."""
+    """memcached expiry in whole seconds; None (and only None) is never.
+
+    memcached reads 0 as never, so a short time rounds up to 1 s.
+    """
+    if seconds is None:
+        return 0
     return max(1, int(-(-seconds // 1)))
 
 
@@ -152,7 +157,8 @@ class SharedCache(object):
         return value
 
     def set_many(self, values, ttl):
-        """Store ``{name: bytes}`` for ``ttl`` seconds, all or fail."""
+        """Store ``{name: bytes}`` for ``ttl`` seconds (None: no expiry),
+        all or fail."""
         mapping = {self._key(name): self._sealed(name, payload)
                    for name, payload in values.items()}
         failed = self._call('set_many', mapping, ttl_seconds(ttl))
@@ -161,7 +167,9 @@ class SharedCache(object):
                                    % (len(failed), len(mapping)))
 
     def add(self, name, payload, ttl):
-        """Store unless present: True when this call stored it.
+        """Store unless present, for ``ttl`` seconds (None: no expiry).
+
+        True when this call stored it.
 
         A client that skips a dead server answers False too; a value that
         is not there to read then tells that the cache keeps nothing.
@@ -174,16 +182,14 @@ class SharedCache(object):
             raise CacheUnavailable('a value written is not kept')
         return False
 
+    def create_counter(self, name):
+        """A counter at 0, with no expiry, unless it exists."""
+        self._call('add', self._key(name), b'0', 0)
+
     def incr(self, name):
-        """Add one to a counter, created at 0; the new value."""
-        key = self._key(name)
-        value = self._call('incr', key)
-        if value is None:
-            self._call('add', key, b'0', 0)
-            value = self._call('incr', key)
-        if value is None:
-            raise CacheUnavailable('counter %s is not kept' % name)
-        return int(value)
+        """Add one to a counter: the new value, None if it is not there."""
+        value = self._call('incr', self._key(name))
+        return None if value is None else int(value)
 
     def read_counter(self, name):
         value = self._call('get_many', [self._key(name)]).get(self._key(name))

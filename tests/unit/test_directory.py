@@ -476,6 +476,43 @@ class SharedTest(testtools.TestCase):
         self.a.force_down('c1')
         self.assertEqual(['DOWN'], self.b.status(on('c1')))
 
+    def test_the_counter_epoch_does_not_expire(self):
+        self.a.force_down('c1')
+        epoch = self.a.directory._epoch(self.a.directory._shared)
+        self.clock.now += 3600
+        self.assertEqual(epoch,
+                         self.b.directory._epoch(self.b.directory._shared))
+
+    def test_an_old_patch_of_a_lost_epoch_does_not_outlive_a_listing(self):
+        """Read again and again, a patch is as old as its first reading."""
+        self.a.status(on('c1'))
+        self.b.status(on('c1'))
+        self.a.force_down('c1')
+        self.assertEqual(['DOWN'], self.b.status(on('c1')))
+        # The counter is lost; Nova's service comes back up behind the
+        # API's back; the next listing is in a new epoch.
+        self.memcached.delete(self.a.directory._shared._key(directory.EPOCH))
+        self.nova.services['c1'] = record('c1')
+        self.clock.now += INTERVAL
+        self.assertEqual(['UP'], self.b.status(on('c1')))
+        self.assertEqual(['UP'], self.b.status(on('c1')))
+
+    def test_a_counter_that_started_again_does_not_reorder_changes(self):
+        """A dead server's keys move to another: the counter starts again
+        there, and the changes after it still win."""
+        self.a.status(on('c1'))
+        self.b.status(on('c1'))
+        for down in (True, False, True, False):
+            self.a.force_down('c1', down)
+        self.assertEqual(['UP'], self.b.status(on('c1')))
+        shared = self.a.directory._shared
+        epoch = self.a.directory._epoch(shared)
+        self.memcached.delete(shared._key('changes:' + epoch))
+        self.clock.now += 0.5
+        self.a.force_down('c1')
+        self.assertEqual(['DOWN'], self.b.status(on('c1')))
+        self.assertNotEqual(epoch, self.a.directory._epoch(shared))
+
     def test_recovery_within_the_cache_time(self):
         """Defect 10: after the cache returns, every worker reads it again
         within service_cache_time.

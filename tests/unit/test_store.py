@@ -81,6 +81,9 @@ class SharedCacheTest(testtools.TestCase):
     def test_counter_starts_at_zero(self):
         shared = store.SharedCache(self.client, 'c')
         self.assertEqual(0, shared.read_counter('n'))
+        self.assertIsNone(shared.incr('n'))
+        shared.create_counter('n')
+        shared.create_counter('n')
         self.assertEqual(1, shared.incr('n'))
         self.assertEqual(2, shared.incr('n'))
         self.assertEqual(2, shared.read_counter('n'))
