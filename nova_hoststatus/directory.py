@@ -312,7 +312,8 @@ class ServiceDirectory(object):
 
     def _patch_ttl(self):
         """How long a patch stays shared: until every worker's listing is
-        newer, failed listings included."""
+        newer, failed listings included.
+        """
         return (2 * self.refresh_interval() + self._timing.stale_if_error +
                 self._lease_time())
 
@@ -351,7 +352,8 @@ class ServiceDirectory(object):
         """Start an epoch, its counter first; ``replace`` the current one
         when its counter was lost (a memcached restarted, or a dead
         server's keys moved to another): numbers from a counter started
-        again must not compare with the old ones."""
+        again must not compare with the old ones.
+        """
         epoch = uuid.uuid4().hex
         cache.create_counter('changes:' + epoch)
         if replace:
@@ -502,7 +504,8 @@ class ServiceDirectory(object):
     def _overdue_after(self, cache):
         """How long to wait for the lease's holder before taking over:
         three times the listing it expects, at least POLL_MAX; the whole
-        lease time when it cannot tell (a first listing)."""
+        lease time when it cannot tell (a first listing).
+        """
         try:
             expected = float(json.loads(cache.get(LEASE))['seconds'])
         except (TypeError, ValueError, KeyError):
@@ -602,7 +605,8 @@ class ServiceDirectory(object):
 
     def _first_seen(self, host, patch):
         """When this process first read a patch, however often it reads it
-        again: across epochs, that time orders it against listings."""
+        again: across epochs, that time orders it against listings.
+        """
         identity = (host, patch.epoch, patch.seq)
         now = self._clock()
         seen = self._seen.setdefault(identity, now)
@@ -654,7 +658,8 @@ class ServiceDirectory(object):
 
     def deleted(self, service_id):
         """Nova deleted the service with this id: its host is read again
-        (a service may come back on it at once, behind the API's back)."""
+        (a service may come back on it at once, behind the API's back).
+        """
         view = self._view
         if view is None:
             return

@@ -158,7 +158,8 @@ class SharedCache(object):
 
     def set_many(self, values, ttl):
         """Store ``{name: bytes}`` for ``ttl`` seconds (None: no expiry),
-        all or fail."""
+        all or fail.
+        """
         mapping = {self._key(name): self._sealed(name, payload)
                    for name, payload in values.items()}
         failed = self._call('set_many', mapping, ttl_seconds(ttl))

@@ -184,7 +184,8 @@ class MemcachedBackTest(SharedCacheTestCase):
 
     def test_shared_again_within_the_cache_time(self):
         """After an outage, a change through one worker shows on the next
-        read of the other once service_cache_time has passed."""
+        read of the other once service_cache_time has passed.
+        """
         daemon = self.memcached()
         nova = self.nova()
         writer = self.worker(nova, [daemon.servers])
@@ -253,7 +254,8 @@ class LargeCloudTest(SharedCacheTestCase):
 
     def test_a_listing_longer_than_five_seconds_is_made_once(self):
         """Workers that find a listing under way wait for it, however long
-        it takes, rather than list too."""
+        it takes, rather than list too.
+        """
         servers = [self.memcached().servers]
         nova = self.nova()
         started = threading.Event()

@@ -499,7 +499,8 @@ class SharedTest(testtools.TestCase):
 
     def test_a_counter_that_started_again_does_not_reorder_changes(self):
         """A dead server's keys move to another: the counter starts again
-        there, and the changes after it still win."""
+        there, and the changes after it still win.
+        """
         self.a.status(on('c1'))
         self.b.status(on('c1'))
         for down in (True, False, True, False):

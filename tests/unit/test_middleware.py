@@ -256,7 +256,8 @@ class ServiceStateTest(base.FilterTestCase):
 
     def test_a_service_deleted_then_back_behind_the_api_shows(self):
         """As when a compute service is deleted and then restarted: the
-        next read asks Nova, which has a new record."""
+        next read asks Nova, which has a new record.
+        """
         self.host_status_of('/servers/vm-3')
         resp = self.request('/os-services/%s' % self.hosts[3].id,
                             method='DELETE', version='2.53')
