@@ -12,7 +12,6 @@
 
 """The service directory: cost, shared state and faults, on fake clocks."""
 
-import datetime
 import logging
 import threading
 import time
@@ -231,7 +230,7 @@ class CostTest(testtools.TestCase):
         self.assertEqual(2, self.nova.calls)
         self.assertEqual(1000, len(hashed))
         self.useFixture(fixtures.MonkeyPatch(
-            'nova_hoststatus.directory.HostIds.MAX_PAIRS', 30))
+            'nova_hoststatus.state.HostIds.MAX_PAIRS', 30))
         for other in others:
             self.assertEqual(['UP'], self.worker.status(other))
         self.assertLessEqual(len(self.worker.directory._host_ids._pairs), 30)
@@ -584,12 +583,3 @@ class ThreadedTest(testtools.TestCase):
         for worker in workers:
             [found] = worker.services_for([on('c1')], nova)
             self.assertTrue(found.forced_down)
-
-
-class ViewTest(testtools.TestCase):
-
-    def test_heartbeat_ages_between_listings(self):
-        old = datetime.datetime(2026, 11, 30, 10, 0, 0)
-        view = directory.View({'c1': record('c1', updated_at=old)}, None,
-                              0, 't', None, None)
-        self.assertEqual(old, view.service('c1')[1].updated_at)
