@@ -165,21 +165,21 @@ class ServiceDirectory(object):
         """The current epoch of the shared change counter."""
         epoch = cache.get(EPOCH)
         if epoch is None:
-            return self._new_epoch(cache, replace=False)
+            return self._new_epoch(cache)
         return epoch.decode('ascii')
 
-    def _new_epoch(self, cache, replace):
-        """Start an epoch, its counter first; ``replace`` the current one
-        when its counter was lost (a memcached restarted, or a dead
-        server's keys moved to another): numbers from a counter started
-        again must not compare with the old ones.
+    def _new_epoch(self, cache):
+        """Start an epoch, its counter first: at first use, and when the
+        current one's counter was lost (a memcached restarted, or a dead
+        server's keys moved to another) or cannot be read (not signed
+        with the secret). Numbers from a counter started again must not
+        compare with the old ones. Two workers that start one at once
+        leave two epochs; changes of either still order by each worker's
+        clock.
         """
         epoch = uuid.uuid4().hex
         cache.create_counter('changes:' + epoch)
-        if replace:
-            cache.set_many({EPOCH: epoch.encode('ascii')}, None)
-        else:
-            cache.add(EPOCH, epoch.encode('ascii'), None)
+        cache.set_many({EPOCH: epoch.encode('ascii')}, None)
         current = cache.get(EPOCH)
         if current is None:
             raise store.CacheUnavailable('the counter epoch is not kept')
@@ -190,7 +190,7 @@ class ServiceDirectory(object):
         epoch = self._epoch(cache)
         seq = cache.incr('changes:' + epoch)
         if seq is None:
-            epoch = self._new_epoch(cache, replace=True)
+            epoch = self._new_epoch(cache)
             seq = cache.incr('changes:' + epoch)
         if seq is None:
             raise store.CacheUnavailable('the change counter is not kept')

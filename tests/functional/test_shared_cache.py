@@ -22,6 +22,7 @@ missing; in CI (``CI=true``) that is a failure.
 """
 
 import os
+import socket
 import threading
 import time
 
@@ -203,6 +204,26 @@ class MemcachedBackTest(SharedCacheTestCase):
             self.assertEqual(expected, self.status(reader))
 
 
+class SignedValuesTest(SharedCacheTestCase):
+
+    def test_values_written_without_the_secret_are_ignored(self):
+        """Whoever can write to the memcached cannot make a host DOWN."""
+        servers = [self.memcached().servers]
+        nova = self.nova()
+        signed = dict(cache_namespace='cloud', memcache_secret_key='s3cret',
+                      memcache_security_strategy='MAC')
+        writer = self.worker(nova, servers, **signed)
+        reader = self.worker(nova, servers, **signed)
+        self.assertEqual('UP', self.status(reader))
+        # Another party, on the same keys, without the secret.
+        forger = self.worker(self.nova(), servers, cache_namespace='cloud')
+        self.status(forger)
+        self.force_down(forger, 'compute-1')
+        self.assertEqual('UP', self.status(reader))
+        self.force_down(writer, 'compute-1')
+        self.assertEqual('DOWN', self.status(reader))
+
+
 class LookupFailingTest(SharedCacheTestCase):
 
     def test_ten_seconds_of_failed_listings(self):
@@ -276,3 +297,42 @@ class LargeCloudTest(SharedCacheTestCase):
         thread.join()
         self.assertEqual(['UP', 'UP'], seen)
         self.assertEqual(1, nova.count('GET', '/os-services'))
+
+    def test_a_waiting_worker_reads_little(self):
+        """While another lists for six seconds, a worker that waits reads
+        one small item, with back-off: a handful of reads, not hundreds.
+        """
+        daemon = self.memcached()
+        nova = self.nova()
+        started = threading.Event()
+
+        def slow_nova(environ, start_response):
+            if environ['PATH_INFO'] == '/os-services' and \
+                    environ['REQUEST_METHOD'] == 'GET':
+                started.set()
+                time.sleep(6)
+            return nova(environ, start_response)
+        first, second = (self.worker(slow_nova, [daemon.servers])
+                         for _ in range(2))
+        thread = threading.Thread(target=self.status, args=(first,))
+        thread.start()
+        self.assertTrue(started.wait(10))
+        before = memcached_gets(daemon.servers)
+        self.assertEqual('UP', self.status(second))
+        reads = memcached_gets(daemon.servers) - before
+        thread.join()
+        self.assertLess(reads, 40)
+
+
+def memcached_gets(server):
+    """How many keys memcached was asked for so far (its cmd_get)."""
+    host, port = server.rsplit(':', 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b'stats\r\n')
+        reply = b''
+        while not reply.endswith(b'END\r\n'):
+            reply += sock.recv(65536)
+    for line in reply.decode('ascii').splitlines():
+        if line.startswith('STAT cmd_get '):
+            return int(line.split()[2])
+    raise AssertionError('memcached gave no cmd_get: %r' % reply)
