@@ -290,7 +290,7 @@ class ServiceDirectory(object):
         self._listing_seconds = listing.seconds
         view = state.View({s.host: s for s in listing.services},
                           listing.api_version, started, uuid.uuid4().hex,
-                          epoch, seq0)
+                          epoch, seq0, listed_at=started)
         if cache is not None:
             try:
                 self._publish(cache, view, listing)
@@ -298,13 +298,16 @@ class ServiceDirectory(object):
                 self._cache_failed(exc)
         return self._install(view)
 
-    def _refresh(self, fetch, seen, wait):
+    def _refresh(self, fetch, seen, wait, own=False):
         """A view newer than ``seen``: adopted, fetched, or waited for.
 
-        Without ``wait``, gives up when another worker holds the lease.
+        Without ``wait``, gives up when another worker holds the lease;
+        ``own`` lists here, whatever another worker has or does.
         """
         cache = self._cache()
         try:
+            if cache is not None and own:
+                return self._fetch(fetch, cache)
             if cache is not None:
                 adopted = self._adopt(cache, seen)
                 if adopted is not None:
@@ -365,7 +368,7 @@ class ServiceDirectory(object):
             if cache.get(LEASE) == lease:
                 cache.delete(LEASE)
 
-    def _single_flight(self, fetch, seen, wait):
+    def _single_flight(self, fetch, seen, wait, own=False):
         """One refresh at a time in this process; others wait or go on."""
         with self._swap_lock:
             inflight = self._inflight
@@ -377,7 +380,7 @@ class ServiceDirectory(object):
                 inflight.wait(self._lease_time())
             return self._view
         try:
-            return self._refresh(fetch, seen, wait)
+            return self._refresh(fetch, seen, wait, own)
         finally:
             with self._swap_lock:
                 self._inflight = None
@@ -452,15 +455,28 @@ class ServiceDirectory(object):
         keys = [state.View.host_key(server) for server in servers]
         wanted = {key for key in keys if key is not None}
         hosts = view.hosts_of(wanted, self._host_ids)
-        if wanted - hosts.keys() - view.missing and \
-                view.fetched_at < started:
+        if wanted - hosts.keys() - view.missing and (
+                view.listed_at is None or view.listed_at < started):
             # A host this view does not know may be new: list once more.
-            view = self._single_flight(fetch, view, True) or view
+            view = self._listed_since(fetch, started) or view
             hosts = view.hosts_of(wanted, self._host_ids)
         view.missing.update(wanted - hosts.keys())
         view = self._read_patches(view, sorted(set(hosts.values())))
         return [view.service(hosts[key])[1] if key in hosts else None
                 for key in keys]
+
+    def _listed_since(self, fetch, started):
+        """A view from a listing this process began after ``started``.
+
+        A listing adopted from another worker, or one this process had
+        already begun, may predate a host created since.
+        """
+        for _ in range(2):
+            view = self._single_flight(fetch, self._view, True, own=True)
+            if view is not None and view.listed_at is not None and \
+                    view.listed_at >= started:
+                return view
+        return None
 
     def changed(self, host, answer):
         """Nova changed ``host``'s service: patch it, here and shared.

@@ -114,10 +114,13 @@ class View(object):
     """
 
     def __init__(self, by_host, api_version, fetched_at, token, epoch,
-                 seq0, patches=None, missing=None):
+                 seq0, patches=None, missing=None, listed_at=None):
         self.by_host = by_host
         self.api_version = api_version
         self.fetched_at = fetched_at
+        # When this process began the listing; None for one adopted from
+        # another worker, whose start it cannot know.
+        self.listed_at = listed_at
         self.token = token
         self.epoch = epoch
         self.seq0 = seq0
@@ -138,14 +141,16 @@ class View(object):
         if not changed:
             return self
         return View(self.by_host, self.api_version, self.fetched_at,
-                    self.token, self.epoch, self.seq0, merged, self.missing)
+                    self.token, self.epoch, self.seq0, merged, self.missing,
+                    self.listed_at)
 
     def successor(self, newer, host_ids):
         """``newer`` with this view's patches and misses that still hold."""
         patches = {host: patch for host, patch in self.patches.items()
                    if patch.applies_to(newer)}
         view = View(newer.by_host, newer.api_version, newer.fetched_at,
-                    newer.token, newer.epoch, newer.seq0, patches)
+                    newer.token, newer.epoch, newer.seq0, patches,
+                    listed_at=newer.listed_at)
         known = view.hosts_of(self.missing, host_ids)
         view.missing.update(key for key in self.missing if key not in known)
         return view

@@ -354,6 +354,15 @@ class SharedTest(testtools.TestCase):
         self.assertEqual(['DOWN'], self.b.status(on('c1')))
         self.assertEqual(1, self.nova.calls)
 
+    def test_a_host_newer_than_an_adopted_listing_is_listed_for(self):
+        """Another worker's listing may predate a host created since: a
+        worker that adopted it lists once more for that host."""
+        self.a.status(on('c1'))
+        self.nova.services['new'] = record('new')
+        self.clock.now += 0.1
+        self.assertEqual(['UP'], self.b.status(on('new')))
+        self.assertEqual(2, self.nova.calls)
+
     def test_no_lock_is_held_while_waiting_for_another_worker(self):
         """Defect 1: a change never waits for a refresh in progress."""
         self.memcached.add(self.a.directory._shared._key(directory.LEASE),
