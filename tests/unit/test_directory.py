@@ -356,7 +356,8 @@ class SharedTest(testtools.TestCase):
 
     def test_a_host_newer_than_an_adopted_listing_is_listed_for(self):
         """Another worker's listing may predate a host created since: a
-        worker that adopted it lists once more for that host."""
+        worker that adopted it lists once more for that host.
+        """
         self.a.status(on('c1'))
         self.nova.services['new'] = record('new')
         self.clock.now += 0.1
