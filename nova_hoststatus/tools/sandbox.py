@@ -185,7 +185,17 @@ class _StandInHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split('?', 1)[0].rstrip('/')
-        if path.endswith('/schemas/image'):
+        if path in ('', '/v2'):
+            # Glance's version document, for clients that find the image
+            # API through Keystone's catalog.
+            base = 'http://%s:%d' % self.server.server_address[:2]
+            self._reply(200, {'versions': [{
+                'id': 'v2.16', 'status': 'CURRENT',
+                'links': [{'rel': 'self', 'href': base + '/v2/'}]}]})
+        elif path.endswith('/v2/images'):
+            self._reply(200, {'images': [_IMAGE],
+                              'schema': '/v2/schemas/images'})
+        elif path.endswith('/schemas/image'):
             self._reply(200, _IMAGE_SCHEMA)
         elif path.endswith('/images/' + IMAGE_ID):
             self._reply(200, _IMAGE)
@@ -914,6 +924,9 @@ class NovaSandbox(object):
             if self.keystone is not None and self._compute_endpoint is None:
                 self._compute_endpoint = self.url
                 self.keystone.add_endpoint('compute', 'nova', self.url)
+                # Glance's stand-in, for the image names clients show.
+                self.keystone.add_endpoint('image', 'glance',
+                                           self._stand_in_url)
         return self.url
 
     def stop_serving(self):
