@@ -378,7 +378,16 @@ class Keystone(object):
     def caller(self, user, project, roles):
         """A token on ``project`` whose roles are ``roles`` and those they
         imply, from real assignments of the fewest roles that give them:
-        (token, user id, project id).
+        (token, user id, project id).  See :meth:`login`.
+        """
+        name, user_id, project_id = self.login(user, project, roles)
+        return self.token(name, project), user_id, project_id
+
+    def login(self, user, project, roles):
+        """The Keystone user that holds ``roles`` (and those they imply),
+        from real assignments of the fewest roles that give them, on
+        ``project``: (user name, user id, project id).  Its password is
+        :data:`PASSWORD`.
 
         Users and projects are made on demand.  ``user`` is the Keystone
         user of that name if it holds no other roles on ``project``;
@@ -402,7 +411,20 @@ class Keystone(object):
                 name = '%s~%s' % (user, '+'.join(fewest))
             self._holds.setdefault((name, project), wanted)
             user_id, project_id = self.ensure(name, project, fewest)
-            return self.token(name, project), user_id, project_id
+            return name, user_id, project_id
+
+    def application_credential_token(self, credential):
+        """A token for ``credential`` (as :meth:`application_credential`
+        returns it), by keystoneauth's application credential plugin, as a
+        fault monitor authenticates.
+        """
+        from keystoneauth1.identity import v3
+        from keystoneauth1 import session
+        auth = v3.ApplicationCredential(
+            auth_url=self.auth_url,
+            application_credential_id=credential['id'],
+            application_credential_secret=credential['secret'])
+        return session.Session(auth=auth).get_token()
 
     def admin_call(self, method, path, body=None):
         return self._json(*self._call(method, path, body,

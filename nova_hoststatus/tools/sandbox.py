@@ -857,12 +857,42 @@ class NovaSandbox(object):
         project, user = self._names(project_id, user_id)
         return self.keystone.caller(user, project, roles)[0]
 
-    def headers(self, project_id, user_id='user', roles=MEMBER_ROLES,
-                version=None):
-        """The headers of a request of this caller: a token from Keystone,
-        or with the header stand-in those that stand for one.
+    def login(self, project_id, user_id='user', roles=MEMBER_ROLES):
+        """Keystone's names of the user that is this caller and of its
+        project: (user name, project name); the password is
+        :data:`nova_hoststatus.tools.keystone.PASSWORD`.
         """
-        if self.keystone is not None:
+        if self.keystone is None:
+            raise RuntimeError('the header stand-in has no Keystone')
+        if isinstance(roles, str):
+            roles = [role for role in roles.split(',') if role]
+        project, user = self._names(project_id, user_id)
+        name = self.keystone.login(user, project, roles)[0]
+        return name, project
+
+    def password_auth(self, project_id, user_id='user', roles=MEMBER_ROLES):
+        """keystoneauth's v3 password plugin for this caller (a user whose
+        roles on the project are real assignments), as a client logs in.
+        """
+        if self.keystone is None:
+            raise RuntimeError('the header stand-in has no Keystone')
+        from keystoneauth1.identity import v3
+        name, _ = self.login(project_id, user_id, roles)
+        project_id = self.project_id(project_id)
+        return v3.Password(
+            auth_url=self.keystone.auth_url, username=name,
+            password=keystone_tools.PASSWORD,
+            user_domain_name=keystone_tools.DOMAIN, project_id=project_id)
+
+    def headers(self, project_id, user_id='user', roles=MEMBER_ROLES,
+                version=None, token=None):
+        """The headers of a request of this caller: a token from Keystone,
+        or with the header stand-in those that stand for one.  A ``token``
+        given is sent as it is, for the caller it was issued to.
+        """
+        if token is not None:
+            headers = {'X-Auth-Token': token, 'Accept': 'application/json'}
+        elif self.keystone is not None:
             headers = {'X-Auth-Token': self.token(project_id, user_id,
                                                   roles),
                        'Accept': 'application/json'}
@@ -876,7 +906,7 @@ class NovaSandbox(object):
 
     def request(self, method, path, project_id, user_id='user',
                 roles=MEMBER_ROLES, version=None, body=None, nova=False,
-                headers=None):
+                headers=None, token=None):
         """Call the compute API in-process and return a :class:`Result`.
 
         ``path`` is below ``/v2.1`` unless it is ``/`` or starts with
@@ -885,7 +915,8 @@ class NovaSandbox(object):
         """
         if path != '/' and not path.startswith('/v2'):
             path = '/v2.1' + path
-        all_headers = self.headers(project_id, user_id, roles, version)
+        all_headers = self.headers(project_id, user_id, roles, version,
+                                   token)
         all_headers.update(headers or {})
         req = webob.Request.blank(path, method=method, headers=all_headers)
         if body is not None:

@@ -164,11 +164,13 @@ class CheckTest(base.TestCase):
     def test_running_api_shows_host_status_from_216(self):
         server = self.server(self.host())
         url = self.sandbox.serve()
+        token = self.sandbox.token(self.admin_project, 'admin',
+                                   sandbox.ADMIN_ROLES)
         rows = self.check(
-            self.deployment(), '--endpoint', url, '--token', 'sandbox',
-            '--server', server, '--header', 'X-User-Id: admin',
-            '--header', 'X-Project-Id: %s' % self.admin_project,
-            '--header', 'X-Roles: %s' % sandbox.ADMIN_ROLES, status=0)
+            self.deployment(), '--endpoint', url, '--token', token,
+            '--server', server, '--token-roles', sandbox.ADMIN_ROLES,
+            '--token-project', self.sandbox.project_id(self.admin_project),
+            status=0)
         self.assertRow('Success', rows['live API'],
                        'at 2.15 (Nova answered 2.15): absent',
                        "at 2.16 (Nova answered 2.16): host_status = 'UP'",
@@ -178,10 +180,10 @@ class CheckTest(base.TestCase):
         self.server(self.host())
         url = self.sandbox.serve()
         rows = self.check(
-            self.deployment(), '--endpoint', url, '--token', 'sandbox',
-            '--header', 'X-User-Id: %s' % self.user,
-            '--header', 'X-Project-Id: %s' % self.project,
-            '--header', 'X-Roles: member,reader', status=0)
+            self.deployment(), '--endpoint', url, '--token',
+            self.sandbox.token(self.project, self.user, 'member'),
+            '--token-roles', 'member,reader', '--token-project',
+            self.sandbox.project_id(self.project), status=0)
         self.assertRow('Success', rows['live API'],
                        'at 2.16 (Nova answered 2.16): absent',
                        'the policy shows this caller: none')
