@@ -66,6 +66,13 @@ def register(commands):
                         '(the workers extra), sharing state through a '
                         'memcached of their own when memcached is '
                         'installed')
+    p.add_argument('--identity', choices=sandbox.IDENTITIES,
+                   default=sandbox.KEYSTONE,
+                   help='keystone (default): real Keystone in another '
+                        'process and Nova\'s authtoken; the inspector '
+                        'logs in with an application credential, the owner '
+                        'holds a token of its own; headers: no Keystone, '
+                        'headers stand for the callers\' tokens')
     p.add_argument('--no-memcached', action='store_true',
                    help='with --workers, leave memcached out: each worker '
                         'keeps its own state; a comparison run, which '
@@ -186,7 +193,8 @@ def run(args):
     """The Doctor scenario: one force-down, every VM on the host told."""
     if args.workers > 1:
         return drill_workers(args)
-    with common.start_sandbox(strip_nova=True) as box:
+    with common.start_sandbox(strip_nova=True,
+                              identity=args.identity) as box:
         box.set_policy(common.OWNER_RULE)
         hosts, services, host_of = _fleet(box, args)
         args.inspector_token = _inspector(box)
@@ -322,7 +330,8 @@ def drill_workers(args):
         except launchers.Missing as exc:
             print('%s: the workers share nothing, and the figures below are '
                   "each worker's own." % exc)
-    with common.start_sandbox(strip_nova=True) as box:
+    with common.start_sandbox(strip_nova=True,
+                              identity=args.identity) as box:
         hosts, services, host_of = _fleet(box, args)
         args.inspector_token = _inspector(box)
         config = box.config_dir(os.path.join(box.path, 'uwsgi'),

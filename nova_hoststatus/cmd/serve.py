@@ -272,8 +272,8 @@ def _keystone_examples(box, url, servers, owner, project, config_dir):
     print('\nThe deployment check, on these files and through this API, '
           'as the owner:')
     print('  nova-hoststatus check --config-dir %s --endpoint %s '
-          '--token %s --token-roles member,reader --token-project %s'
-          % (config_dir, url, owner['X-Auth-Token'], project))
+          '--auth-url %s --token %s'
+          % (config_dir, url, box.keystone.auth_url, owner['X-Auth-Token']))
     print('\nOne line per request follows (method, path, status, time, '
           'caller).\n')
 
