@@ -194,7 +194,7 @@ class Keystone(object):
         log = open(os.path.join(self.path, 'keystone-server.log'), 'w')
         self.proc = subprocess.Popen(
             [sys.executable, '-m', 'nova_hoststatus.tools.keystone',
-             self.config_file, str(self.port)],
+             self.config_file, str(self.port), str(os.getpid())],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self._wait()
@@ -496,9 +496,10 @@ def authtoken_options(keystone):
     }
 
 
-def _serve(config_file, port):
+def _serve(config_file, port, parent=None):
     """Keystone's WSGI application on 127.0.0.1:``port``, with a thread per
-    request, until terminated.
+    request, until terminated or until the process ``parent`` is gone (a
+    test runner killed outright leaves no Keystone behind).
     """
     import signal
     import socketserver
@@ -520,8 +521,18 @@ def _serve(config_file, port):
                                        server_class=Server,
                                        handler_class=Quiet)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True,
+                         name='parent-watch').start()
     server.serve_forever()
 
 
+def _exit_with(parent):
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
 if __name__ == '__main__':
-    _serve(sys.argv[1], int(sys.argv[2]))
+    _serve(sys.argv[1], int(sys.argv[2]),
+           int(sys.argv[3]) if len(sys.argv) > 3 else None)

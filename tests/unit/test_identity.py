@@ -16,6 +16,8 @@ the caller check reads from a token.
 """
 
 import os
+import subprocess
+import sys
 from unittest import mock
 
 import fixtures
@@ -111,6 +113,18 @@ class RolesTest(testtools.TestCase):
         self.keystone.login('u', 'p', ['doctor', 'member'])
         self.assertIn('doctor', self.keystone.roles)
         self.assertEqual(2, len(self.assigned()))
+
+
+class ParentWatchTest(testtools.TestCase):
+
+    def test_keystone_ends_when_its_parent_is_gone(self):
+        """A process whose parent is not the one it was started for (as
+        when a test runner is killed outright) ends within a second or two.
+        """
+        proc = subprocess.run(
+            [sys.executable, '-c', 'from nova_hoststatus.tools import '
+             'keystone; keystone._exit_with(-1)'], timeout=30)
+        self.assertEqual(0, proc.returncode)
 
 
 class AuthtokenOptionsTest(testtools.TestCase):
