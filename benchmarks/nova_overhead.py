@@ -79,7 +79,7 @@ def main():
     parser.add_argument('--rounds', type=int, default=20)
     args = parser.parse_args()
 
-    box = sandbox.shared(strip_nova=True)
+    box = sandbox.shared(strip_nova=True, identity=sandbox.HEADERS)
     hosts = ['compute-%02d' % n for n in range(10)]
     for host in hosts:
         box.create_host(host)

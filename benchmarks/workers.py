@@ -215,7 +215,7 @@ def main():
         return 0
     # Nova first: it must set up its threading before oslo.cache's
     # memcache_pool backend is imported, as in nova-api.
-    box = sandbox.shared(strip_nova=True)
+    box = sandbox.shared(strip_nova=True, identity=sandbox.HEADERS)
     fleet = Fleet(box)
     with memcached:
         added = shared_check_cost(memcached)

@@ -31,6 +31,7 @@ from pbr import version
 from nova_hoststatus.cmd import check
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
+from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import launchers
 from nova_hoststatus.tools import sandbox
 
@@ -56,7 +57,8 @@ def main(argv=None):
         commands.choices[args.command].error(problem)
     try:
         return args.func(args)
-    except (sandbox.NovaMissing, launchers.Missing) as exc:
+    except (sandbox.NovaMissing, keystone.KeystoneMissing,
+            launchers.Missing) as exc:
         print(exc, file=sys.stderr)
         return 2
 

@@ -136,6 +136,14 @@ def register(commands):
     live.add_argument('--token-project', metavar='ID',
                       help="the token's project (default: from an "
                            'X-Project-Id header)')
+    live.add_argument('--auth-url', metavar='URL',
+                      help="Keystone's identity v3 endpoint, e.g. "
+                           'http://controller:5000/v3: the token is '
+                           'validated there (a token may read itself), and '
+                           'its roles, those its assignments imply '
+                           'included, and its project are the ones judged '
+                           '(unless --token-roles or --token-project say '
+                           'otherwise)')
     p.set_defaults(func=run, check_options=check_options)
 
 
@@ -144,9 +152,12 @@ def check_options(args):
     without a word: refuse it; None if fine.
     """
     if args.endpoint:
+        if args.auth_url and not args.token:
+            return ('argument --auth-url: needs --token, the token to '
+                    'validate')
         return None
     for option in ('token', 'server', 'header', 'token_roles',
-                   'token_project'):
+                   'token_project', 'auth_url'):
         if getattr(args, option):
             return ('argument --%s: needs --endpoint, the compute API to '
                     'ask' % option.replace('_', '-'))
@@ -510,6 +521,8 @@ class Deployment(object):
     def _expected(self, args, headers, answer):
         """The filter's decision for the token's caller, if it is known."""
         named = {name.lower(): value for name, value in headers.items()}
+        if args.auth_url:
+            named.update(token_caller(args.auth_url, args.token))
         roles = args.token_roles or named.get('x-roles')
         if not roles or answer.status != 200:
             return None, None
@@ -524,6 +537,23 @@ class Deployment(object):
                              target)
         return seen.value, 'roles %s, project %s (the server\'s: %s)' % (
             ','.join(roles), project or 'not given', target['project_id'])
+
+
+def token_caller(auth_url, token):
+    """The caller of ``token`` as Keystone validates it: the X-Roles,
+    X-Project-Id and X-User-Id that auth_token would set; empty when
+    Keystone does not answer.
+    """
+    code, _, body = _get(auth_url.rstrip('/') + '/auth/tokens', {
+        'X-Auth-Token': token, 'X-Subject-Token': token,
+        'Accept': 'application/json'})
+    if code != 200 or not isinstance(body, dict):
+        return {}
+    token_doc = body.get('token', {})
+    return {'x-roles': ','.join(role['name']
+                                for role in token_doc.get('roles', [])),
+            'x-project-id': token_doc.get('project', {}).get('id'),
+            'x-user-id': token_doc.get('user', {}).get('id')}
 
 
 def _memcache_servers(cache_conf):

@@ -17,6 +17,7 @@ import argparse
 import importlib.metadata
 import math
 
+from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import sandbox
 
 OWNER_RULE = {'os_compute_api:servers:show:host_status': 'rule:admin_or_owner'}
@@ -65,13 +66,25 @@ def _bounded_int(text, low, high, what):
     return value
 
 
-def start_sandbox(strip_nova):
+def start_sandbox(strip_nova, identity=sandbox.KEYSTONE):
     """A sandbox that starts, with progress lines, when entered."""
-    print('Starting Nova %s in this process (about 15 s) ...'
-          % nova_version(), flush=True)
+    if identity == sandbox.KEYSTONE:
+        print('Starting Nova %s in this process and Keystone %s in another '
+              '(about 15 s) ...' % (nova_version(), keystone_version()),
+              flush=True)
+    else:
+        print('Starting Nova %s in this process (about 15 s) ...'
+              % nova_version(), flush=True)
     return sandbox.NovaSandbox(
-        strip_nova=strip_nova,
+        strip_nova=strip_nova, identity=identity,
         progress=lambda msg: print('  ' + msg, flush=True))
+
+
+def keystone_version():
+    try:
+        return importlib.metadata.version('keystone')
+    except importlib.metadata.PackageNotFoundError:
+        raise keystone.KeystoneMissing(keystone.KEYSTONE_MISSING)
 
 
 def nova_version():

@@ -66,6 +66,13 @@ def register(commands):
                         '(the workers extra), sharing state through a '
                         'memcached of their own when memcached is '
                         'installed')
+    p.add_argument('--identity', choices=sandbox.IDENTITIES,
+                   default=sandbox.KEYSTONE,
+                   help='keystone (default): real Keystone in another '
+                        'process and Nova\'s authtoken; the inspector '
+                        'logs in with an application credential, the owner '
+                        'holds a token of its own; headers: no Keystone, '
+                        'headers stand for the callers\' tokens')
     p.add_argument('--no-memcached', action='store_true',
                    help='with --workers, leave memcached out: each worker '
                         'keeps its own state; a comparison run, which '
@@ -153,10 +160,31 @@ def _on(host_of, host, value):
     return check
 
 
-def _force_down(box, host, service_id, forced, form):
+def _inspector(box):
+    token = inspector_token(box)
+    if token is not None:
+        print('The inspector authenticates with an application credential '
+              "of Keystone's admin (%s); the owner is Keystone's %s, member "
+              'of %s.' % (box.keystone.inspector['name'], OWNER, TENANT))
+    return token
+
+
+def inspector_token(box):
+    """The inspector's token: with Keystone, from the admin's application
+    credential (as a fault monitor authenticates); None with the header
+    stand-in, where the headers of an admin stand for it.
+    """
+    keystone = getattr(box, 'keystone', None)
+    if keystone is None:
+        return None
+    return keystone.application_credential_token(keystone.inspector)
+
+
+def _force_down(box, host, service_id, forced, form, token=None):
     path, body = sandbox.force_down_request(form, host, service_id, forced)
     result = box.request('PUT', path, common.ADMIN_PROJECT, user_id=INSPECTOR,
-                         roles=sandbox.ADMIN_ROLES, version=form, body=body)
+                         roles=sandbox.ADMIN_ROLES, version=form, body=body,
+                         token=token)
     if result.status != 200:
         raise RuntimeError('force-down failed: %r' % result)
 
@@ -165,9 +193,11 @@ def run(args):
     """The Doctor scenario: one force-down, every VM on the host told."""
     if args.workers > 1:
         return drill_workers(args)
-    with common.start_sandbox(strip_nova=True) as box:
+    with common.start_sandbox(strip_nova=True,
+                              identity=args.identity) as box:
         box.set_policy(common.OWNER_RULE)
         hosts, services, host_of = _fleet(box, args)
+        args.inspector_token = _inspector(box)
         print('Policy: %s' % common.OWNER_RULE)
         print("Nova's own host_status is removed behind the filter: every "
               'value below is computed by the filter.\n')
@@ -207,7 +237,7 @@ def _round(box, owner, host_of, host, service_id, form, number, args):
     if owner.wait_for(time.monotonic(), _on(host_of, host, 'UP')) is None:
         raise RuntimeError('the owner never saw every server UP')
     sent = time.monotonic()
-    _force_down(box, host, service_id, True, form)
+    _force_down(box, host, service_id, True, form, args.inspector_token)
     answered = time.monotonic()
     seen = owner.wait_for(sent, _on(host_of, host, 'DOWN'))
     if seen is None:
@@ -223,13 +253,14 @@ def _round(box, owner, host_of, host, service_id, form, number, args):
                      args.rows)
         admin = box.request('GET', '/servers/detail?all_tenants=1',
                             common.ADMIN_PROJECT, user_id=INSPECTOR,
-                            roles=sandbox.ADMIN_ROLES, version='2.16')
+                            roles=sandbox.ADMIN_ROLES, version='2.16',
+                            token=args.inspector_token)
         print("\nThe admin's view (all tenants):")
         common.table(_view(admin.json['servers']),
                      ('name', 'status', 'host', 'host_status'), args.rows)
         print()
     sent = time.monotonic()
-    _force_down(box, host, service_id, False, form)
+    _force_down(box, host, service_id, False, form, args.inspector_token)
     seen = owner.wait_for(sent, _on(host_of, host, 'UP'))
     if seen is None:
         raise RuntimeError('the owner never saw %s UP again' % host)
@@ -277,9 +308,10 @@ class _Worker(object):
         self.port = port
 
     def request(self, method, path, project_id, user_id='user',
-                roles=sandbox.MEMBER_ROLES, version=None, body=None):
+                roles=sandbox.MEMBER_ROLES, version=None, body=None,
+                token=None):
         return launchers.call(self.port, method, path, self.box.headers(
-            project_id, user_id, roles, version), body)
+            project_id, user_id, roles, version, token), body)
 
 
 def drill_workers(args):
@@ -298,8 +330,10 @@ def drill_workers(args):
         except launchers.Missing as exc:
             print('%s: the workers share nothing, and the figures below are '
                   "each worker's own." % exc)
-    with common.start_sandbox(strip_nova=True) as box:
+    with common.start_sandbox(strip_nova=True,
+                              identity=args.identity) as box:
         hosts, services, host_of = _fleet(box, args)
+        args.inspector_token = _inspector(box)
         config = box.config_dir(os.path.join(box.path, 'uwsgi'),
                                 common.OWNER_RULE,
                                 memcached and memcached.servers)
@@ -337,7 +371,8 @@ def _drill_workers(box, uwsgi, hosts, services, host_of, args, shared):
             host = hosts[number % len(hosts)]
             form = ('2.11', '2.53')[number % 2]
             rounds.append(_workers_round(apis[0], owners, host_of, host,
-                                         services[host], form, number + 1))
+                                         services[host], form, number + 1,
+                                         args.inspector_token))
     finally:
         for owner in owners:
             owner.halt.set()
@@ -385,7 +420,7 @@ def _watch(inspector, owners, check, change):
 
 
 def _workers_round(inspector, owners, host_of, host, service_id, form,
-                   number):
+                   number, token=None):
     on_host = sum(1 for h in host_of.values() if h == host)
     for owner in owners:
         if owner.wait_for(time.monotonic(), _on(host_of, host, 'UP')) is None:
@@ -394,7 +429,8 @@ def _workers_round(inspector, owners, host_of, host, service_id, form,
     for forced, value in ((True, 'DOWN'), (False, 'UP')):
         call, figures, flips = _watch(
             inspector, owners, _on(host_of, host, value),
-            lambda api: _force_down(api, host, service_id, forced, form))
+            lambda api: _force_down(api, host, service_id, forced, form,
+                                    token))
         result[value] = figures, flips
         if forced:
             print('Round %d: %s forced down through worker 1 (%s form, %d '

@@ -12,9 +12,10 @@
 
 """``nova-hoststatus serve``: the sandbox on a loopback port, to try by hand.
 
-A fleet with a host in every state, the owner rule set, ready-made
-commands for curl, novaclient and the openstack CLI, and one line on stdout
-for each request served.
+A fleet with a host in every state, the owner rule set, Keystone with an
+openrc for the VM owner and one for the admin, ready-made commands for
+curl, novaclient and the openstack CLI, and one line on stdout for each
+request served.
 """
 
 import errno
@@ -26,6 +27,7 @@ import threading
 import time
 
 from nova_hoststatus.cmd import common
+from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import sandbox
 
 
@@ -48,6 +50,14 @@ def register(commands):
                         'after stop), for check --config-dir DIR (default: '
                         "only the sandbox's own temporary config dir, "
                         'removed at stop)')
+    p.add_argument('--identity', choices=sandbox.IDENTITIES,
+                   default=sandbox.KEYSTONE,
+                   help='keystone (default): real Keystone on another '
+                        'loopback port and Nova\'s authtoken, with an '
+                        'openrc for the owner and the admin; headers: no '
+                        'Keystone, the X-User-Id, X-Project-Id and X-Roles '
+                        'headers (or the tokens owner and admin) stand for '
+                        'a token')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
@@ -100,29 +110,36 @@ DEMO_HOSTS = (
     ('compute-down', 'forced_down'),
     ('compute-down-maintenance', 'forced_down_disabled'),
 )
-DEMO_PROJECT = 'demo'
-DEMO_USER = 'demo-user'
+# The VM owner: Keystone's (bootstrapped by the sandbox), or with the
+# header stand-in a project and user of these names.
+DEMO_USER, DEMO_PROJECT = keystone.OWNER
 
 
 def run(args):
     """The sandbox on a loopback port, with a fleet in every state."""
     strip_nova = not args.keep_nova_host_status
-    with common.start_sandbox(strip_nova=strip_nova) as box:
+    identity = getattr(args, 'identity', sandbox.KEYSTONE)
+    with common.start_sandbox(strip_nova=strip_nova,
+                              identity=identity) as box:
         box.set_policy(common.OWNER_RULE)
         config_dir = box.path
         if args.config_dir:
             config_dir = box.config_dir(os.path.abspath(args.config_dir),
                                         common.OWNER_RULE)
         servers = []
+        project = box.project_id(DEMO_PROJECT)
         for host, state in DEMO_HOSTS:
             box.create_host(host, state)
             servers.append((box.create_server(
-                DEMO_PROJECT, DEMO_USER, host, name='vm-on-' + host), host))
+                project, DEMO_USER, host, name='vm-on-' + host), host))
         servers.append((box.create_server(
-            DEMO_PROJECT, DEMO_USER, None, name='vm-unscheduled'), None))
-        owner = box.headers(DEMO_PROJECT, DEMO_USER)
-        admin = box.headers(common.ADMIN_PROJECT, 'admin', sandbox.ADMIN_ROLES)
-        tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
+            project, DEMO_USER, None, name='vm-unscheduled'), None))
+        owner = box.headers(project, DEMO_USER)
+        tokens = {}
+        if box.keystone is None:
+            admin = box.headers(common.ADMIN_PROJECT, 'admin',
+                                sandbox.ADMIN_ROLES)
+            tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
         try:
             url = box.serve(args.port, tokens, log=_log)
         except OSError as exc:
@@ -133,7 +150,11 @@ def run(args):
         beat = threading.Thread(target=_heartbeats, args=(box,),
                                 name='heartbeats', daemon=True)
         beat.start()
-        _examples(url, servers, owner, config_dir)
+        if box.keystone is None:
+            _examples(url, servers, owner, config_dir)
+        else:
+            _keystone_examples(box, url, servers, owner, project,
+                               config_dir)
         # Stopped by a service manager, clean up as for Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
         print(ready_line(url, config_dir), flush=True)
@@ -174,6 +195,87 @@ def ready_line(url, config_dir):
     return ('Ready: the filtered compute API at %s; config dir %s '
             '(nova.conf, api-paste.ini, policy.json: check --config-dir '
             'reads it); Ctrl-C or SIGTERM stops.' % (url, config_dir))
+
+
+def openrc(keystone_url, user, project):
+    """An openrc for ``user`` on ``project`` of the sandbox's Keystone."""
+    return ''.join('export %s=%s\n' % item for item in (
+        ('OS_AUTH_URL', keystone_url),
+        ('OS_IDENTITY_API_VERSION', '3'),
+        ('OS_USERNAME', user),
+        ('OS_PASSWORD', keystone.PASSWORD),
+        ('OS_PROJECT_NAME', project),
+        ('OS_USER_DOMAIN_NAME', keystone.DOMAIN),
+        ('OS_PROJECT_DOMAIN_NAME', keystone.DOMAIN),
+        ('OS_REGION_NAME', keystone.REGION),
+        ('OS_COMPUTE_API_VERSION', '2.16'),
+    ))
+
+
+def write_openrcs(box, config_dir):
+    """``owner-openrc`` and ``admin-openrc`` in ``config_dir``; their
+    paths.
+    """
+    paths = []
+    for name, (user, project) in (('owner', keystone.OWNER),
+                                  ('admin', keystone.ADMIN)):
+        path = os.path.join(config_dir, '%s-openrc' % name)
+        with open(path, 'w') as f:
+            f.write(openrc(box.keystone.auth_url, user, project))
+        paths.append(path)
+    return paths
+
+
+def _keystone_examples(box, url, servers, owner, project, config_dir):
+    first = servers[0][0]
+    owner_rc, admin_rc = write_openrcs(box, config_dir)
+    print('\nNova compute API with the host_status filter: %s' % url)
+    print('Keystone (identity v3): %s' % box.keystone.auth_url)
+    print('Policy: %s\n' % common.OWNER_RULE)
+    print('Servers of project %s (user %s):' % (DEMO_PROJECT, DEMO_USER))
+    for server_id, host in servers:
+        print('  %s  on %s' % (server_id, host or '(no host)'))
+    print('\nThe VM owner (member, and reader by the implied role), %s:'
+          % owner_rc)
+    print(''.join('  ' + line for line in open(owner_rc).readlines()))
+    print('The admin: %s; also the users %s (reader only, on %s) and %s '
+          '(member of %s); every password is %s.' % (
+              admin_rc, keystone.READER[0], keystone.READER[1],
+              keystone.OTHER[0], keystone.OTHER[1], keystone.PASSWORD))
+    print('\nopenstack CLI (the clients extra):')
+    print('  source %s' % owner_rc)
+    print("  openstack server list --long -c Name -c Status "
+          "-c 'Image Name' -c 'Host Status'")
+    print('  openstack server show vm-on-compute-down -c name -c host_status')
+    print('  source %s' % admin_rc)
+    print('  openstack server list --long --project %s -c Name '
+          '-c \'Host Status\''
+          % DEMO_PROJECT)
+    print('  openstack --os-compute-api-version 2.11 compute service set '
+          '--down compute-up nova-compute')
+    print('\npython-novaclient with a password, as the owner (after '
+          'source %s):' % owner_rc)
+    print('  python -c "import os; from keystoneauth1 import session; '
+          'from keystoneauth1.identity import v3; '
+          'from novaclient import client; '
+          "a = v3.Password(auth_url=os.environ['OS_AUTH_URL'], "
+          "username=os.environ['OS_USERNAME'], "
+          "password=os.environ['OS_PASSWORD'], "
+          "project_name=os.environ['OS_PROJECT_NAME'], "
+          "user_domain_name='Default', project_domain_name='Default'); "
+          "print(client.Client('2.16', session=session.Session(auth=a))"
+          ".servers.get('%s').host_status)\"" % first)
+    print('\ncurl, as the owner:')
+    print('  TOKEN=$(openstack token issue -f value -c id)')
+    print("  curl -s -H \"X-Auth-Token: $TOKEN\" "
+          "-H 'OpenStack-API-Version: compute 2.16' %s/servers/detail" % url)
+    print('\nThe deployment check, on these files and through this API, '
+          'as the owner:')
+    print('  nova-hoststatus check --config-dir %s --endpoint %s '
+          '--auth-url %s --token %s'
+          % (config_dir, url, box.keystone.auth_url, owner['X-Auth-Token']))
+    print('\nOne line per request follows (method, path, status, time, '
+          'caller).\n')
 
 
 def _examples(url, servers, owner, config_dir):

@@ -18,8 +18,17 @@ entry point and its real ``nova-manage``, on sqlite, without a message bus
 or Keystone.  Only what a compute API needs from the outside is stood in
 for: a loopback Neutron that has no ports and Glance that has one image,
 records for compute services and servers written straight into Nova's
-databases, as nova-compute and the conductor would have written them, and,
-when the API is served over HTTP, Keystone's check of the caller's headers.
+databases, as nova-compute and the conductor would have written them.
+
+Identity is real by default: Keystone from PyPI (the ``identity`` extra) in
+a child process (:mod:`nova_hoststatus.tools.keystone`), and Nova's
+pipeline as shipped, ``authtoken`` (keystonemiddleware) and
+``keystonecontext``, with the filter after them.  Every call is made with a
+token that Keystone issued to a user whose roles are real assignments.
+``identity='headers'`` is the fast stand-in, for benchmarks and the few
+tests that say why they need it: ``authtoken`` leaves the pipeline and the
+``X-User-Id``, ``X-Project-Id`` and ``X-Roles`` headers stand for a
+validated token.
 
 Nova configures itself from process-wide state (``oslo.config``'s global
 ``CONF``, its database engines, its WSGI application), so one process holds
@@ -46,6 +55,7 @@ from wsgiref import simple_server
 
 import webob
 
+from nova_hoststatus.tools import keystone as keystone_tools
 from nova_hoststatus.tools import strip
 
 FILTER_NAME = 'hoststatus'
@@ -54,6 +64,11 @@ NOVA_APP = 'osapi_compute_nova'
 SERVICE_DOWN_TIME = 3600
 ADMIN_ROLES = 'admin,member,reader'
 MEMBER_ROLES = 'member,reader'
+# Who vouches for the caller: real Keystone and its tokens, or the headers
+# that stand for a validated token.
+KEYSTONE = 'keystone'
+HEADERS = 'headers'
+IDENTITIES = (KEYSTONE, HEADERS)
 
 NOVA_MISSING = ("Nova is not installed in this environment; install the "
                 "nova extra from the source tree: pip install '.[nova]'")
@@ -170,7 +185,17 @@ class _StandInHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split('?', 1)[0].rstrip('/')
-        if path.endswith('/schemas/image'):
+        if path in ('', '/v2'):
+            # Glance's version document, for clients that find the image
+            # API through Keystone's catalog.
+            base = 'http://%s:%d' % self.server.server_address[:2]
+            self._reply(200, {'versions': [{
+                'id': 'v2.16', 'status': 'CURRENT',
+                'links': [{'rel': 'self', 'href': base + '/v2/'}]}]})
+        elif path.endswith('/v2/images'):
+            self._reply(200, {'images': [_IMAGE],
+                              'schema': '/v2/schemas/images'})
+        elif path.endswith('/schemas/image'):
             self._reply(200, _IMAGE_SCHEMA)
         elif path.endswith('/images/' + IMAGE_ID):
             self._reply(200, _IMAGE)
@@ -301,11 +326,12 @@ def _pipeline(names, remove=(), insert_after=None, insert=()):
     return ' '.join(out)
 
 
-def paste_config(upstream, strip_nova=False, probes=()):
+def paste_config(upstream, strip_nova=False, probes=(), authtoken=False):
     """Nova's api-paste.ini, rewritten for the sandbox.
 
-    ``authtoken`` leaves the keystone pipelines (there is no Keystone: the
-    ``X-*`` headers stand for a validated token), the host_status filter goes
+    ``authtoken`` stays in the keystone pipelines when ``authtoken`` is
+    true (real Keystone); otherwise it leaves them (the ``X-*`` headers
+    stand for a validated token).  The host_status filter goes
     after the context filter in each v2.1 pipeline, optionally followed by the
     filter that strips Nova's own ``host_status`` and by ``probes``, paste
     filters given as ``(name, 'module:factory')`` pairs.  A second composite,
@@ -319,8 +345,9 @@ def paste_config(upstream, strip_nova=False, probes=()):
     legacy = 'composite:openstack_compute_api_v21_legacy_v2_compatible'
     nova_v21 = v21 + '_nova'
 
+    remove = () if authtoken else ('authtoken',)
     parser[legacy]['keystone'] = _pipeline(
-        parser.get(legacy, 'keystone'), remove=('authtoken',))
+        parser.get(legacy, 'keystone'), remove=remove)
     ours = [FILTER_NAME]
     if strip_nova:
         ours.append(STRIP_NAME)
@@ -333,9 +360,9 @@ def paste_config(upstream, strip_nova=False, probes=()):
                         if name in names.split()), None)
         if context is None:
             continue
-        parser[nova_v21][strategy] = _pipeline(names, remove=('authtoken',))
+        parser[nova_v21][strategy] = _pipeline(names, remove=remove)
         parser[v21][strategy] = _pipeline(
-            names, remove=('authtoken',), insert_after=context, insert=ours)
+            names, remove=remove, insert_after=context, insert=ours)
 
     urlmap = 'composite:osapi_compute'
     nova_urlmap = 'composite:' + NOVA_APP
@@ -375,12 +402,20 @@ class NovaSandbox(object):
         behind those in the pipeline of this process (not in the
         :meth:`config_dir` of other processes): how tests observe what
         reaches Nova.
+    :param identity: ``'keystone'`` (real Keystone and Nova's authtoken) or
+        ``'headers'`` (the stand-in: no Keystone, no authtoken).
     """
 
     _started = False
 
     def __init__(self, strip_nova=False, service_down_time=SERVICE_DOWN_TIME,
-                 progress=None, probes=()):
+                 progress=None, probes=(), identity=KEYSTONE):
+        if identity not in IDENTITIES:
+            raise ValueError('identity must be one of %s, got %r'
+                             % (', '.join(IDENTITIES), identity))
+        self.identity = identity
+        self.keystone = None
+        self._compute_endpoint = None
         self.strip_nova = strip_nova
         self.probes = tuple(probes)
         self.service_down_time = service_down_time
@@ -427,9 +462,45 @@ class NovaSandbox(object):
     def _start(self):
         os.mkdir(os.path.join(self.path, 'lock'))
         self._start_stand_in()
+        keystone_start = None
+        if self.identity == KEYSTONE:
+            # Its own folder and process; started while nova-manage runs.
+            os.mkdir(os.path.join(self.path, 'keystone'))
+            self.keystone = keystone_tools.Keystone(
+                os.path.join(self.path, 'keystone'), progress=self.progress)
+            if not os.path.exists(os.path.join(
+                    os.path.dirname(sys.executable), 'keystone-manage')):
+                raise keystone_tools.KeystoneMissing(
+                    keystone_tools.KEYSTONE_MISSING)
+            failure = []
+
+            def start_keystone():
+                try:
+                    self.keystone.start()
+                except Exception as exc:
+                    failure.append(exc)
+            keystone_start = threading.Thread(target=start_keystone,
+                                              name='keystone-start')
+            keystone_start.failure = failure
+            keystone_start.start()
         self._write_config(self.path, probes=self.probes)
         self.set_policy({})
 
+        try:
+            self._create_databases()
+        finally:
+            if keystone_start is not None:
+                keystone_start.join()
+        if keystone_start is not None and keystone_start.failure:
+            raise keystone_start.failure[0]
+        self.progress('loading the Nova compute API')
+        self.app = self._load_nova()
+        from paste import deploy
+        self.nova_app = deploy.loadapp(
+            'config:%s/api-paste.ini' % self.path, name=NOVA_APP)
+        self._prepare_records()
+
+    def _create_databases(self):
         self.progress('creating Nova databases with nova-manage')
         self._manage('api_db', 'sync')
         self._manage('cell_v2', 'map_cell0', '--database_connection',
@@ -439,12 +510,6 @@ class NovaSandbox(object):
                      '--database_connection',
                      'sqlite:///%s/nova.sqlite' % self.path,
                      '--transport-url', 'fake://')
-        self.progress('loading the Nova compute API')
-        self.app = self._load_nova()
-        from paste import deploy
-        self.nova_app = deploy.loadapp(
-            'config:%s/api-paste.ini' % self.path, name=NOVA_APP)
-        self._prepare_records()
 
     def _write_config(self, path, cache_servers=None, probes=()):
         """nova.conf and api-paste.ini in ``path``, on this sandbox's data.
@@ -454,9 +519,14 @@ class NovaSandbox(object):
             service_down_time=self.service_down_time)
         if cache_servers:
             text += _CACHE_CONF.format(servers=cache_servers)
+        if self.keystone is not None:
+            text += '\n[keystone_authtoken]\n' + ''.join(
+                '%s = %s\n' % item for item in
+                keystone_tools.authtoken_options(self.keystone).items())
         with open(os.path.join(path, 'nova.conf'), 'w') as f:
             f.write(text)
-        parser = paste_config(_upstream_paste_ini(), self.strip_nova, probes)
+        parser = paste_config(_upstream_paste_ini(), self.strip_nova, probes,
+                              authtoken=self.keystone is not None)
         with open(os.path.join(path, 'api-paste.ini'), 'w') as f:
             parser.write(f)
 
@@ -483,6 +553,8 @@ class NovaSandbox(object):
             self._stand_in.shutdown()
             self._stand_in.server_close()
             self._stand_in = None
+        if self.keystone is not None:
+            self.keystone.stop()
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
@@ -697,6 +769,8 @@ class NovaSandbox(object):
         from nova.compute import vm_states
         from nova.network import model as network_model
         from nova import objects
+        project_id = self.project_id(project_id)
+        user_id = self.user_id(user_id)
         server_uuid = str(uuid.uuid4())
         with self.cell() as cctxt:
             node = None
@@ -744,20 +818,95 @@ class NovaSandbox(object):
 
     # Requests
 
-    @staticmethod
-    def headers(project_id, user_id='user', roles=MEMBER_ROLES,
-                version=None):
-        """The headers that stand for a Keystone token of this caller."""
-        headers = {'X-Auth-Token': 'sandbox', 'X-User-Id': user_id,
-                   'X-Project-Id': project_id, 'X-Roles': roles,
-                   'Accept': 'application/json'}
+    # Identities
+
+    def project_id(self, name):
+        """The id Nova knows the project ``name`` by: Keystone's id of a
+        project of that name (made if missing), or with the header
+        stand-in the name itself.  An id of Keystone's is its own answer.
+        """
+        if self.keystone is None:
+            return name
+        if name in self.keystone.projects.values():
+            return name
+        return self.keystone.project(name)
+
+    def user_id(self, name):
+        """As :meth:`project_id`, for a user."""
+        if self.keystone is None:
+            return name
+        if name in self.keystone.users.values():
+            return name
+        return self.keystone.user(name)
+
+    def _names(self, project_id, user_id):
+        """Keystone's names of a project and a user given by id or name."""
+        projects = {v: k for k, v in self.keystone.projects.items()}
+        users = {v: k for k, v in self.keystone.users.items()}
+        return (projects.get(project_id, project_id),
+                users.get(user_id, user_id).split('~', 1)[0])
+
+    def token(self, project_id, user_id='user', roles=MEMBER_ROLES):
+        """A token from the sandbox's Keystone for this caller, whose roles
+        (and those they imply) are real assignments on the project.
+        """
+        if self.keystone is None:
+            raise RuntimeError('the header stand-in has no Keystone')
+        if isinstance(roles, str):
+            roles = [role for role in roles.split(',') if role]
+        project, user = self._names(project_id, user_id)
+        return self.keystone.caller(user, project, roles)[0]
+
+    def login(self, project_id, user_id='user', roles=MEMBER_ROLES):
+        """Keystone's names of the user that is this caller and of its
+        project: (user name, project name); the password is
+        :data:`nova_hoststatus.tools.keystone.PASSWORD`.
+        """
+        if self.keystone is None:
+            raise RuntimeError('the header stand-in has no Keystone')
+        if isinstance(roles, str):
+            roles = [role for role in roles.split(',') if role]
+        project, user = self._names(project_id, user_id)
+        name = self.keystone.login(user, project, roles)[0]
+        return name, project
+
+    def password_auth(self, project_id, user_id='user', roles=MEMBER_ROLES):
+        """keystoneauth's v3 password plugin for this caller (a user whose
+        roles on the project are real assignments), as a client logs in.
+        """
+        if self.keystone is None:
+            raise RuntimeError('the header stand-in has no Keystone')
+        from keystoneauth1.identity import v3
+        name, _ = self.login(project_id, user_id, roles)
+        project_id = self.project_id(project_id)
+        return v3.Password(
+            auth_url=self.keystone.auth_url, username=name,
+            password=keystone_tools.PASSWORD,
+            user_domain_name=keystone_tools.DOMAIN, project_id=project_id)
+
+    def headers(self, project_id, user_id='user', roles=MEMBER_ROLES,
+                version=None, token=None):
+        """The headers of a request of this caller: a token from Keystone,
+        or with the header stand-in those that stand for one.  A ``token``
+        given is sent as it is, for the caller it was issued to.
+        """
+        if token is not None:
+            headers = {'X-Auth-Token': token, 'Accept': 'application/json'}
+        elif self.keystone is not None:
+            headers = {'X-Auth-Token': self.token(project_id, user_id,
+                                                  roles),
+                       'Accept': 'application/json'}
+        else:
+            headers = {'X-Auth-Token': 'sandbox', 'X-User-Id': user_id,
+                       'X-Project-Id': project_id, 'X-Roles': roles,
+                       'Accept': 'application/json'}
         if version is not None:
             headers['OpenStack-API-Version'] = 'compute %s' % version
         return headers
 
     def request(self, method, path, project_id, user_id='user',
                 roles=MEMBER_ROLES, version=None, body=None, nova=False,
-                headers=None):
+                headers=None, token=None):
         """Call the compute API in-process and return a :class:`Result`.
 
         ``path`` is below ``/v2.1`` unless it is ``/`` or starts with
@@ -766,7 +915,8 @@ class NovaSandbox(object):
         """
         if path != '/' and not path.startswith('/v2'):
             path = '/v2.1' + path
-        all_headers = self.headers(project_id, user_id, roles, version)
+        all_headers = self.headers(project_id, user_id, roles, version,
+                                   token)
         all_headers.update(headers or {})
         req = webob.Request.blank(path, method=method, headers=all_headers)
         if body is not None:
@@ -780,16 +930,20 @@ class NovaSandbox(object):
     def serve(self, port=0, tokens=None, log=None):
         """Serve the filtered API on 127.0.0.1:``port`` from a thread.
 
-        ``tokens`` maps a token to the caller it stands for (a dict of
-        ``X-User-Id``, ``X-Project-Id``, ``X-Roles``); every call adds its
-        tokens to those already known.  ``log``, given when the server
+        With the header stand-in, ``tokens`` maps a token to the caller it
+        stands for (a dict of ``X-User-Id``, ``X-Project-Id``, ``X-Roles``);
+        every call adds its tokens to those already known.  With Keystone,
+        the endpoint is added to Keystone's catalog as the ``compute``
+        service when first served.  ``log``, given when the server
         starts, is called with one line per request.  Raises OSError when
         the port cannot be had.  Returns the endpoint URL
         (``http://127.0.0.1:PORT/v2.1``).
         """
         self._tokens.update(tokens or {})
         if self._server is None:
-            app = _keystone_stand_in(self.app, self._tokens)
+            app = self.app
+            if self.keystone is None:
+                app = _keystone_stand_in(app, self._tokens)
             if log is not None:
                 app = _with_request_log(app, log)
             self._server = simple_server.make_server(
@@ -798,6 +952,12 @@ class NovaSandbox(object):
                              name='nova-api', daemon=True).start()
             self.url = 'http://127.0.0.1:%d/v2.1' % (
                 self._server.server_address[1])
+            if self.keystone is not None and self._compute_endpoint is None:
+                self._compute_endpoint = self.url
+                self.keystone.add_endpoint('compute', 'nova', self.url)
+                # Glance's stand-in, for the image names clients show.
+                self.keystone.add_endpoint('image', 'glance',
+                                           self._stand_in_url)
         return self.url
 
     def stop_serving(self):

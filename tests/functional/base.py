@@ -12,6 +12,10 @@
 
 """The filter in front of real Nova, with Nova itself as the oracle.
 
+Callers are real: each request carries a token from the sandbox's Keystone,
+validated by Nova's own authtoken, whose roles are assignments on the
+caller's project (:mod:`nova_hoststatus.tools.keystone`).
+
 Every test process shares one sandbox (Nova loads once per process).  Its
 filtered pipeline has Nova's own ``host_status`` stripped behind the
 filter, so a ``host_status`` read through it is the filter's; the same
@@ -50,9 +54,10 @@ class TestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.sandbox = shared_sandbox()
-        self.project = unique('project')
+        # Ids as Nova knows them: Keystone's, of projects made for the test.
+        self.project = self.sandbox.project_id(unique('project'))
         self.user = unique('user')
-        self.admin_project = unique('admin-project')
+        self.admin_project = self.sandbox.project_id(unique('admin-project'))
         self.addCleanup(self.sandbox.set_policy, {})
 
     def set_policy(self, rules):

@@ -164,24 +164,46 @@ class CheckTest(base.TestCase):
     def test_running_api_shows_host_status_from_216(self):
         server = self.server(self.host())
         url = self.sandbox.serve()
+        token = self.sandbox.token(self.admin_project, 'admin',
+                                   sandbox.ADMIN_ROLES)
         rows = self.check(
-            self.deployment(), '--endpoint', url, '--token', 'sandbox',
-            '--server', server, '--header', 'X-User-Id: admin',
-            '--header', 'X-Project-Id: %s' % self.admin_project,
-            '--header', 'X-Roles: %s' % sandbox.ADMIN_ROLES, status=0)
+            self.deployment(), '--endpoint', url, '--token', token,
+            '--server', server, '--token-roles', sandbox.ADMIN_ROLES,
+            '--token-project', self.sandbox.project_id(self.admin_project),
+            status=0)
         self.assertRow('Success', rows['live API'],
                        'at 2.15 (Nova answered 2.15): absent',
                        "at 2.16 (Nova answered 2.16): host_status = 'UP'",
                        'the policy shows this caller: all')
 
+    def test_running_api_judged_by_the_roles_keystone_gives(self):
+        """With --auth-url, the roles judged are the token's own: reader
+        from the member role it implies.
+        """
+        rules = {'os_compute_api:servers:show:host_status': 'role:reader'}
+        self.set_policy(rules)
+        server = self.server(self.host('forced_down'))
+        url = self.sandbox.serve()
+        rows = self.check(
+            self.deployment(rules), '--endpoint', url, '--server', server,
+            '--auth-url', self.sandbox.keystone.auth_url, '--token',
+            self.sandbox.token(self.project, self.user, 'member'), status=0)
+        self.assertRow('Success', rows['live API'],
+                       ', project %s' % self.project,
+                       "at 2.16 (Nova answered 2.16): host_status = 'DOWN'",
+                       'the policy shows this caller: all')
+        caller = rows['live API']['details'].split('caller: roles ')[1]
+        self.assertEqual({'member', 'reader'},
+                         set(caller.split(',', 2)[:2]))
+
     def test_running_api_hides_it_from_a_member(self):
         self.server(self.host())
         url = self.sandbox.serve()
         rows = self.check(
-            self.deployment(), '--endpoint', url, '--token', 'sandbox',
-            '--header', 'X-User-Id: %s' % self.user,
-            '--header', 'X-Project-Id: %s' % self.project,
-            '--header', 'X-Roles: member,reader', status=0)
+            self.deployment(), '--endpoint', url, '--token',
+            self.sandbox.token(self.project, self.user, 'member'),
+            '--token-roles', 'member,reader', '--token-project',
+            self.sandbox.project_id(self.project), status=0)
         self.assertRow('Success', rows['live API'],
                        'at 2.16 (Nova answered 2.16): absent',
                        'the policy shows this caller: none')

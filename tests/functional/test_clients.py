@@ -10,7 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Real OpenStack clients over HTTP, against the filter in front of Nova."""
+"""Real OpenStack clients over HTTP, against the filter in front of Nova.
+
+They log in to the sandbox's Keystone with a password, find the compute
+API in its catalog, and send the token Keystone issued, which Nova's own
+authtoken validates.
+"""
 
 import json
 import os
@@ -18,12 +23,13 @@ import subprocess
 import sys
 import time
 
-from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exceptions
 import openstack.connection
 
+from nova_hoststatus.cmd import serve
+from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
@@ -38,15 +44,11 @@ class ClientCase(base.TestCase):
         self.server_id = self.server(self.host_name)
 
     def session(self, roles=sandbox.MEMBER_ROLES, admin=False):
-        """A keystoneauth session whose headers stand for a token."""
+        """A keystoneauth session that logs in with a password."""
         project = self.admin_project if admin else self.project
         user = 'admin' if admin else self.user
-        headers = self.sandbox.headers(project, user,
-                                       sandbox.ADMIN_ROLES if admin
-                                       else roles)
-        headers.pop('Accept')
-        return ks_session.Session(auth=noauth.NoAuth(endpoint=self.url),
-                                  additional_headers=headers)
+        return ks_session.Session(auth=self.sandbox.password_auth(
+            project, user, sandbox.ADMIN_ROLES if admin else roles))
 
 
 class TestNovaClient(ClientCase):
@@ -134,28 +136,49 @@ class TestOpenStackSDK(ClientCase):
 
 
 class TestOpenStackCLI(ClientCase):
-    """The README's recipe for the openstack CLI, without a Keystone."""
+    """The README's recipe for the openstack CLI: serve's openrc, a
+    password, and no other variable.
+    """
 
-    def openstack(self, token, *argv):
-        """Run the openstack CLI of this environment as ``token``'s caller.
+    def openstack(self, openrc, *argv, json_out=True):
+        """Run the openstack CLI of this environment with ``openrc``'s
+        variables and no other OS_* one.
         """
-        env = dict(os.environ, OS_AUTH_TYPE='admin_token', OS_TOKEN=token,
-                   OS_ENDPOINT=self.url, OS_IDENTITY_API_VERSION='3',
-                   OS_IDENTITY_ENDPOINT_OVERRIDE=self.url,
-                   OS_COMPUTE_API_VERSION='2.16')
-        env.pop('OS_CLOUD', None)
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        for line in openrc.splitlines():
+            name, _, value = line[len('export '):].partition('=')
+            env[name] = value
         proc = subprocess.run(
             [os.path.join(os.path.dirname(sys.executable), 'openstack')] +
-            list(argv) + ['-f', 'json'],
+            list(argv) + (['-f', 'json'] if json_out else []),
             env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(0, proc.returncode, proc.stderr)
-        return json.loads(proc.stdout)
+        return json.loads(proc.stdout) if json_out else proc.stdout
+
+    def openrc(self, user, project):
+        return serve.openrc(self.sandbox.keystone.auth_url, user, project)
+
+    def owner_openrc(self):
+        return self.openrc(*self.sandbox.login(self.project, self.user))
 
     def test_server_list_long_as_the_owner(self):
-        token = base.unique('cli-owner')
-        self.sandbox.serve(tokens={token: {
-            'X-User-Id': self.user, 'X-Project-Id': self.project,
-            'X-Roles': sandbox.MEMBER_ROLES}})
-        [row] = self.openstack(token, 'server', 'list', '--long')
+        [row] = self.openstack(self.owner_openrc(), 'server', 'list',
+                               '--long')
+        self.assertEqual((self.server_id, 'UP', 'sandbox-image'),
+                         (row['ID'], row['Host Status'], row['Image Name']))
+
+    def test_admin_lists_a_project_by_name_and_forces_a_host_down(self):
+        admin = self.openrc(*keystone.ADMIN)
+        _, project_name = self.sandbox.login(self.project, self.user)
+        [row] = self.openstack(admin, 'server', 'list', '--long',
+                               '--project', project_name)
         self.assertEqual((self.server_id, 'UP'),
                          (row['ID'], row['Host Status']))
+        self.openstack(admin, '--os-compute-api-version', '2.11', 'compute',
+                       'service', 'set', '--down', self.host_name,
+                       'nova-compute', json_out=False)
+        self.assertTrue(self.sandbox.get_service(self.host_name).forced_down)
+        [row] = self.openstack(self.owner_openrc(), 'server', 'list',
+                               '--long')
+        self.assertEqual('DOWN', row['Host Status'])

@@ -59,6 +59,7 @@ import yaml
 from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus.tools import nova_oracle
+from tests.functional import base
 
 SCALE = int(os.environ.get('NOVA_HOSTSTATUS_PARITY_SCALE', '1'))
 
@@ -368,3 +369,59 @@ class PolicyParityTest(testtools.TestCase):
                                         callers)
                     # Someone gets in by the rule Nova defines.
                     self.assertIn(allowed, {row.nova for row in rows})
+
+
+class RealTokenParityTest(base.TestCase):
+    """A share of the cases above through the real pipeline: callers hold
+    Keystone tokens whose roles are real assignments (with the roles they
+    imply), Nova's authtoken validates them, and Nova's own pipeline, asked
+    with the same token, is the oracle.
+
+    Both host_status rules are written into every file, so no default is
+    used and nothing may differ.  A DOWN and an UNKNOWN server in each of
+    two projects tell "all", "unknown-only" and "none" apart.
+    """
+
+    # (project: 'own' or 'other', roles assigned)
+    CALLERS = (('own', 'member'), ('own', 'reader'), ('own', 'manager'),
+               ('own', 'admin'), ('own', 'custom,reader'), ('own', 'service'),
+               ('other', 'member'), ('other', 'admin'))
+
+    def setUp(self):
+        super().setUp()
+        self.other = self.sandbox.project_id(base.unique('other-project'))
+        self.servers = [
+            self.server(self.host(state), project=project)
+            for project in (self.project, self.other)
+            for state in ('forced_down', 'stale')]
+        self.tally = Tally()
+        self.addCleanup(self.report)
+
+    def report(self):
+        sys.stdout.write(self.tally.summary(
+            'real tokens ' + self.id().rsplit('.', 1)[-1]) + '\n')
+        sys.stdout.flush()
+
+    def seen(self, project, roles, server, nova):
+        result = self.sandbox.request(
+            'GET', '/servers/%s' % server, project, self.user, roles=roles,
+            version='2.16', nova=nova)
+        if result.status != 200:
+            return result.status
+        return result.status, result.json['server'].get('host_status')
+
+    @parity_settings(12)
+    @hypothesis.given(rules=rule_files(required=policies.HOST_STATUS_RULES))
+    def test_generated_files(self, rules):
+        self.set_policy(rules)
+        for where, roles in self.CALLERS:
+            project = self.project if where == 'own' else self.other
+            for server in self.servers:
+                nova = self.seen(project, roles, server, True)
+                ours = self.seen(project, roles, server, False)
+                self.tally.add(nova, ours, False)
+                self.assertEqual(
+                    nova, ours, 'policy file:\n%s\ncaller: %s of the %s '
+                    'project; server %s' % (policy_text(rules, 'json'), roles,
+                                            where, server))
+        self.assertEqual(self.tally.agreed, self.tally.compared)

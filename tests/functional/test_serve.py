@@ -10,8 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``serve`` as a user meets it: its port check, its answer to no caller,
-its ready line and the check it prints.
+"""``serve`` as a user meets it: its port check, its answer to no token,
+its ready line, its openrc files and the check it prints.
 """
 
 import http.client
@@ -37,17 +37,20 @@ class TestServedCaller(base.TestCase):
         try:
             conn.request('GET', path, headers=headers or {})
             resp = conn.getresponse()
+            self.last_headers = resp.headers
             return resp.status, resp.getheader('Content-Type'), resp.read()
         finally:
             conn.close()
 
-    def test_no_caller_gets_json_401_naming_the_headers(self):
-        status, content_type, body = self.get('/v2.1/servers/detail', {
-            'X-Auth-Token': 'anything', 'X-User-Id': self.user})
-        self.assertEqual((401, 'application/json'), (status, content_type))
-        fault = json.loads(body)['unauthorized']
-        self.assertEqual(401, fault['code'])
-        self.assertIn('Missing X-Project-Id, X-Roles.', fault['message'])
+    def test_no_token_gets_401_naming_keystone(self):
+        """Nova's own authtoken answers, and names where to log in."""
+        status, _, body = self.get('/v2.1/servers/detail', {
+            'X-User-Id': self.user, 'X-Project-Id': self.project,
+            'X-Roles': 'admin'})
+        self.assertEqual(401, status, body)
+        self.assertEqual(
+            'Keystone uri="%s"' % self.sandbox.keystone.auth_url,
+            self.last_headers['WWW-Authenticate'])
 
     def test_a_caller_reaches_nova(self):
         self.server(self.host())
@@ -103,7 +106,8 @@ class TestServeCommand(testtools.TestCase):
         self.assertIn('http://127.0.0.1:%d/v2.1' % port, lines[-1],
                       ''.join(lines))
         self.assertIn('config dir %s ' % config_dir, lines[-1])
-        for name in ('nova.conf', 'api-paste.ini', 'policy.json'):
+        for name in ('nova.conf', 'api-paste.ini', 'policy.json',
+                     'owner-openrc', 'admin-openrc'):
             self.assertTrue(os.path.exists(os.path.join(config_dir, name)))
         [command] = [line.split() for line in lines
                      if line.startswith('  nova-hoststatus check ')]
@@ -115,5 +119,25 @@ class TestServeCommand(testtools.TestCase):
         rows = {row['check']: row for row in json.loads(check.stdout)}
         self.assertEqual('Success', rows['live API']['result'],
                          rows['live API'])
+        # The openstack CLI with the owner's openrc alone: a password.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        with open(os.path.join(config_dir, 'owner-openrc')) as f:
+            for line in f:
+                name, _, value = line.strip()[len('export '):].partition('=')
+                env[name] = value
+        cli = subprocess.run(
+            [os.path.join(bindir, 'openstack'), 'server', 'list', '--long',
+             '-f', 'json'], env=env, capture_output=True, text=True,
+            timeout=120)
+        self.assertEqual(0, cli.returncode, cli.stderr)
+        self.assertEqual(
+            {'vm-on-compute-up': 'UP', 'vm-on-compute-stale': 'UNKNOWN',
+             'vm-on-compute-maintenance': 'MAINTENANCE',
+             'vm-on-compute-down': 'DOWN',
+             'vm-on-compute-down-maintenance': 'DOWN',
+             'vm-unscheduled': ''},
+            {row['Name']: row['Host Status']
+             for row in json.loads(cli.stdout)})
         proc.terminate()
         self.assertEqual(0, proc.wait(60))

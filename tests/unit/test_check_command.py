@@ -189,7 +189,8 @@ class ReadTest(CommandTestCase):
     def test_live_options_need_an_endpoint(self):
         for argv in (['--token', 'tok'], ['--server', 'vm-1'],
                      ['--header', 'X-Roles:admin'],
-                     ['--token-roles', 'admin'], ['--token-project', 'p']):
+                     ['--token-roles', 'admin'], ['--token-project', 'p'],
+                     ['--auth-url', 'http://k/v3']):
             option = argv[0]
             err = self.useFixture(fixtures.MonkeyPatch(
                 'sys.stderr', io.StringIO())).new_value
@@ -198,6 +199,16 @@ class ReadTest(CommandTestCase):
             self.assertEqual(2, exc.code)
             self.assertIn('error: argument %s: needs --endpoint' % option,
                           err.getvalue())
+
+    def test_auth_url_needs_a_token(self):
+        err = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stderr', io.StringIO())).new_value
+        exc = self.assertRaises(SystemExit, cmd.main, [
+            'check', '--config-file', self.nova_conf, '--endpoint',
+            'http://n/v2.1', '--auth-url', 'http://k/v3'])
+        self.assertEqual(2, exc.code)
+        self.assertIn('error: argument --auth-url: needs --token',
+                      err.getvalue())
 
     def test_missing_paste_file_cannot_be_read(self):
         os.remove(os.path.join(self.dir, 'api-paste.ini'))
