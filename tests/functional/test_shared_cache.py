@@ -81,7 +81,12 @@ class SharedCacheTestCase(testtools.TestCase):
         conf.set_override('backend', 'oslo_cache.memcache_pool', 'cache')
         conf.set_override('memcache_servers', servers, 'cache')
         conf.set_override('memcache_dead_retry', 1, 'cache')
-        conf.set_override('socket_timeout', SOCKET_TIMEOUT, 'cache')
+        try:
+            conf.set_override('socket_timeout', SOCKET_TIMEOUT, 'cache')
+        except cfg.NoSuchOptError:
+            # oslo.cache before 4.0 (2025.1 and 2025.2 test with 3.x).
+            conf.set_override('memcache_socket_timeout', SOCKET_TIMEOUT,
+                              'cache')
         paste.setdefault('service_cache_time', str(CACHE_TIME))
         factory = middleware.filter_factory(
             {}, oslo_config_config=conf, policy_file=self.policy_file,

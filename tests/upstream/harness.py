@@ -154,10 +154,17 @@ def install(variant):
             raise RuntimeError('variant %s already set up, not %s'
                                % (_installed[0][0], variant))
         return _installed[0][1]
-    # Nova's test package applies Nova's eventlet monkey patching when it
-    # is imported; it must come before the filter's imports, as it does in
-    # Nova's own runs, or Nova warns of modules imported too early.
+    # Nova's tests apply Nova's eventlet monkey patching when imported; it
+    # must come before the filter's imports (and Nova's test fixtures), as
+    # it does in Nova's own runs.  Nova 31, 33 and 34 patch in
+    # nova/tests/functional/__init__.py, Nova 32 only in nova/test.py
+    # (which every test module imports, but only after the harness has
+    # run): importing both patches first on every release.  Patched late,
+    # oslo.db keeps its transaction state in a native thread-local that
+    # Nova's green threads share, and a scheduler starting up fails with
+    # "Can't upgrade a READER transaction to a WRITER mid-transaction".
     importlib.import_module('nova.tests.functional')
+    importlib.import_module('nova.test')
     _, no_cache = use_paste_files(variant)
     _track_filter_enforcers()
     _mirror_policy_overrides()
