@@ -56,8 +56,8 @@ class Stopwatch(object):
             self.spent += time.perf_counter() - start
 
 
-def instrument(urlmap):
-    """Stopwatches around the filter and around what is behind it."""
+def find_filter(urlmap):
+    """``(parent, attribute, filter)``: the filter in the /v2.1 pipeline."""
     [parent] = [app for (_, prefix), app in urlmap.applications
                 if prefix == '/v2.1/+']
     while True:
@@ -65,8 +65,13 @@ def instrument(urlmap):
                     if hasattr(parent, n))
         child = getattr(parent, name)
         if isinstance(child, middleware.HostStatusFilter):
-            break
+            return parent, name, child
         parent = child
+
+
+def instrument(urlmap):
+    """Stopwatches around the filter and around what is behind it."""
+    parent, name, child = find_filter(urlmap)
     around = Stopwatch(child)
     setattr(parent, name, around)
     behind = child.application = Stopwatch(child.application)

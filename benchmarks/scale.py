@@ -116,19 +116,6 @@ class Behind(nova_overhead.Stopwatch):
         return super(Behind, self).__call__(environ, start_response)
 
 
-def find_filter(urlmap):
-    """``(parent, attribute, filter)``: the filter in the /v2.1 pipeline."""
-    [parent] = [app for (_, prefix), app in urlmap.applications
-                if prefix == '/v2.1/+']
-    while True:
-        name = next(n for n in ('application', '_app', 'app')
-                    if hasattr(parent, n))
-        child = getattr(parent, name)
-        if isinstance(child, middleware.HostStatusFilter):
-            return parent, name, child
-        parent = child
-
-
 class Timing(object):
     """One request: its result, time, the filter's own time, its calls."""
 
@@ -149,7 +136,7 @@ class Cloud(object):
     def __init__(self, box, log):
         self.box = box
         self.log = log
-        parent, name, hs_filter = find_filter(box.app)
+        parent, name, hs_filter = nova_overhead.find_filter(box.app)
         self.around = nova_overhead.Stopwatch(hs_filter)
         setattr(parent, name, self.around)
         self.behind = hs_filter.application = Behind(hs_filter.application)

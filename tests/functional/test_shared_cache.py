@@ -284,14 +284,7 @@ class LargeCloudTest(SharedCacheTestCase):
         """
         servers = [self.memcached().servers]
         nova = self.nova()
-        started = threading.Event()
-
-        def slow_nova(environ, start_response):
-            if environ['PATH_INFO'] == '/os-services' and \
-                    environ['REQUEST_METHOD'] == 'GET':
-                started.set()
-                time.sleep(6)
-            return nova(environ, start_response)
+        slow_nova, started = slow_listing(nova)
         first, second = (self.worker(slow_nova, servers) for _ in range(2))
         seen = []
         thread = threading.Thread(target=lambda: seen.append(
@@ -309,14 +302,7 @@ class LargeCloudTest(SharedCacheTestCase):
         """
         daemon = self.memcached()
         nova = self.nova()
-        started = threading.Event()
-
-        def slow_nova(environ, start_response):
-            if environ['PATH_INFO'] == '/os-services' and \
-                    environ['REQUEST_METHOD'] == 'GET':
-                started.set()
-                time.sleep(6)
-            return nova(environ, start_response)
+        slow_nova, started = slow_listing(nova)
         first, second = (self.worker(slow_nova, [daemon.servers])
                          for _ in range(2))
         thread = threading.Thread(target=self.status, args=(first,))
@@ -327,6 +313,21 @@ class LargeCloudTest(SharedCacheTestCase):
         reads = memcached_gets(daemon.servers) - before
         thread.join()
         self.assertLess(reads, 40)
+
+
+def slow_listing(nova, seconds=6):
+    """``nova`` whose services listing takes ``seconds``: longer than the
+    five seconds the lease once lasted; and an event set when one starts.
+    """
+    started = threading.Event()
+
+    def slow_nova(environ, start_response):
+        if environ['PATH_INFO'] == '/os-services' and \
+                environ['REQUEST_METHOD'] == 'GET':
+            started.set()
+            time.sleep(seconds)
+        return nova(environ, start_response)
+    return slow_nova, started
 
 
 def memcached_gets(server):
