@@ -32,8 +32,6 @@ the memcached cannot make a host look down or up. No value is larger than
 import hashlib
 import hmac
 import logging
-import threading
-import time
 
 from oslo_config import cfg
 
@@ -237,66 +235,6 @@ class MemcacheClient(object):
 
     def delete(self, key):
         self._client.delete(key)
-
-
-class MemoryClient(object):
-    """memcached's verbs over a dict with TTLs on a monotonic clock.
-
-    One process's stand-in for memcached: what unit tests share between
-    two directories, with the same expiry and atomicity rules.
-    """
-
-    def __init__(self, clock=time.monotonic):
-        self._clock = clock
-        self._items = {}
-        self._lock = threading.Lock()
-
-    def _live(self, key):
-        item = self._items.get(key)
-        if item is not None and item[1] is not None and \
-                item[1] <= self._clock():
-            del self._items[key]
-            return None
-        return item
-
-    def _expiry(self, ttl):
-        return self._clock() + ttl if ttl else None
-
-    def get_many(self, keys):
-        with self._lock:
-            return {key: self._live(key)[0] for key in keys
-                    if self._live(key) is not None}
-
-    def set_many(self, mapping, ttl):
-        with self._lock:
-            for key, value in mapping.items():
-                self._items[key] = (value, self._expiry(ttl))
-        return []
-
-    def add(self, key, value, ttl):
-        with self._lock:
-            if self._live(key) is not None:
-                return False
-            self._items[key] = (value, self._expiry(ttl))
-            return True
-
-    def incr(self, key):
-        with self._lock:
-            item = self._live(key)
-            if item is None:
-                return None
-            value = int(item[0]) + 1
-            self._items[key] = (str(value).encode('ascii'), item[1])
-            return value
-
-    def delete(self, key):
-        with self._lock:
-            self._items.pop(key, None)
-
-    def flush(self):
-        """Lose every value, as a restarted memcached does."""
-        with self._lock:
-            self._items.clear()
 
 
 def default_namespace(conf):

@@ -22,6 +22,7 @@ import testtools
 from nova_hoststatus import directory
 from nova_hoststatus import services
 from nova_hoststatus import store
+from tests.unit import fakes
 
 INTERVAL = 3.0
 STALE_IF_ERROR = 30.0
@@ -121,7 +122,7 @@ class Worker(object):
         self.directory.changed(host, self.nova.force_down(host, down))
 
 
-class Faulty(store.MemoryClient):
+class Faulty(fakes.MemoryClient):
     """An in-process memcached that can refuse every call, and counts."""
 
     def __init__(self, clock):
@@ -551,7 +552,7 @@ class ThreadedTest(testtools.TestCase):
     def test_eight_threads_with_changes_interleaved(self):
         nova = Nova(time.monotonic, ['c%d' % i for i in range(50)])
         nova.clock = Clock()
-        memcached = store.MemoryClient()
+        memcached = fakes.MemoryClient()
         workers = [directory.ServiceDirectory(
             store.SharedCache(memcached, 'cloud'),
             directory.Timing(0.01, 60, 30, 5)) for _ in range(2)]

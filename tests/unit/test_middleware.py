@@ -308,7 +308,7 @@ class SharedCacheTest(base.FilterTestCase):
     def setUp(self):
         super().setUp()
         # One in-process memcached stands for the one the workers share.
-        client = store.MemoryClient()
+        client = fakes.MemoryClient()
         self.useFixture(fixtures.MonkeyPatch(
             'nova_hoststatus.store.from_conf',
             lambda conf, namespace, secret: store.SharedCache(

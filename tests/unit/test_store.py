@@ -18,13 +18,14 @@ from oslo_config import cfg
 import testtools
 
 from nova_hoststatus import store
+from tests.unit import fakes
 
 
 class SharedCacheTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.client = store.MemoryClient()
+        self.client = fakes.MemoryClient()
 
     def test_namespaces_keep_clouds_apart(self):
         a = store.SharedCache(self.client, 'cloud-a')
