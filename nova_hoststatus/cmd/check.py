@@ -23,7 +23,10 @@ into a ConfigOpts of its own, never the process's global one.  The checks
 themselves are in :mod:`nova_hoststatus.tools.checks`; Nova's own decisions
 come from :mod:`nova_hoststatus.tools.nova_oracle`, in a child process,
 where Nova is importable.  With ``--endpoint`` a server is also shown
-through the running API at 2.15 and 2.16.
+through the running API at 2.15 and 2.16; with ``--cloud`` (clouds.yaml,
+:mod:`nova_hoststatus.tools.clouds`) the callers of the "who sees
+host_status" matrix are real ones, with the roles Keystone gives them, and
+the server is read through the API as each of them.
 
 Exit status: 0 when no check fails (warnings allowed), 1 when one does, 2
 when the deployment cannot be read.
@@ -38,6 +41,7 @@ its rows and JSON have no place for the fix.
 """
 
 import argparse
+import collections
 import configparser
 import contextlib
 import importlib
@@ -64,6 +68,7 @@ from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus import store
 from nova_hoststatus.tools import checks
+from nova_hoststatus.tools import clouds
 from nova_hoststatus.tools import nova_oracle
 
 DEFAULT_CONFIG = '/etc/nova/nova.conf'
@@ -121,7 +126,17 @@ def register(commands):
         'the running API', 'Show a server at 2.15 and 2.16 through the API.')
     live.add_argument('--endpoint', metavar='URL',
                       help='the compute API, e.g. '
-                           'http://controller:8774/v2.1')
+                           'http://controller:8774/v2.1 (default with '
+                           "--cloud: the first cloud's catalog's)")
+    live.add_argument('--cloud', action='append', default=[],
+                      dest='clouds', metavar='NAME',
+                      help='log in as this cloud of clouds.yaml '
+                           '(repeatable; OS_CLIENT_CONFIG_FILE names another '
+                           'file; needs openstacksdk): the "who sees '
+                           'host_status" matrix becomes these callers, with '
+                           'the roles Keystone gives them, and what the API '
+                           'shows each; the first one\'s token is --token '
+                           'unless that is given')
     live.add_argument('--token', help='sent as X-Auth-Token')
     live.add_argument('--server', metavar='ID',
                       help='the server to show (default: the first the '
@@ -148,10 +163,10 @@ def register(commands):
 
 
 def check_options(args):
-    """An option of the running API without --endpoint would be ignored
-    without a word: refuse it; None if fine.
+    """An option of the running API without --endpoint (or --cloud, which
+    finds it) would be ignored without a word: refuse it; None if fine.
     """
-    if args.endpoint:
+    if args.endpoint or args.clouds:
         if args.auth_url and not args.token:
             return ('argument --auth-url: needs --token, the token to '
                     'validate')
@@ -160,7 +175,7 @@ def check_options(args):
                    'token_project', 'auth_url'):
         if getattr(args, option):
             return ('argument --%s: needs --endpoint, the compute API to '
-                    'ask' % option.replace('_', '-'))
+                    'ask, or --cloud' % option.replace('_', '-'))
     return None
 
 
@@ -177,16 +192,26 @@ def run(args):
     try:
         deployment = Deployment.read(args)
     except Unreadable as exc:
-        message = 'cannot read the deployment: %s' % exc
-        if args.format == 'json':
-            # A script parsing stdout gets JSON whatever happened.
-            print(json.dumps({'error': message}, indent=2))
-        print('%s: %s' % (TITLE, message), file=sys.stderr)
-        return 2
+        return _cannot(args, 'cannot read the deployment: %s' % exc)
+    try:
+        logins = [clouds.login(cloud) for cloud in args.clouds]
+    except clouds.LoginError as exc:
+        return _cannot(args, str(exc))
+    endpoint = args.endpoint or (logins and logins[0].compute_url)
+    if logins and not endpoint:
+        return _cannot(args, 'the catalog of cloud %r has no compute '
+                             'endpoint: give --endpoint' % args.clouds[0])
     with _quiet_policy_log():
-        results = deployment.check(args.roles)
-        if args.endpoint:
-            results.append(deployment.check_live(args))
+        live, real = None, None
+        if endpoint:
+            live, server = deployment.check_live(args, endpoint, logins)
+            if logins and server:
+                real = RealCallers(logins, server, [
+                    _shown_as(endpoint, server['id'], login.token)
+                    for login in logins])
+        results = deployment.check(args.roles, real)
+        if live:
+            results.append(live)
     if args.format == 'json':
         print(json.dumps([result.as_dict() for result in results],
                          indent=2))
@@ -194,6 +219,32 @@ def run(args):
         print(render(results))
     return 1 if any(result.code == checks.Code.FAILURE
                     for result in results) else 0
+
+
+def _cannot(args, message):
+    """Report that the check cannot be made; exit status 2."""
+    if args.format == 'json':
+        # A script parsing stdout gets JSON whatever happened.
+        print(json.dumps({'error': message}, indent=2))
+    print('%s: %s' % (TITLE, message), file=sys.stderr)
+    return 2
+
+
+RealCallers = collections.namedtuple('RealCallers', 'logins server shown')
+"""The callers of --cloud (:class:`.clouds.Login`), the server the live
+check read (its record at 2.16), and what the API showed each of them
+(:class:`.live.Shown`)."""
+
+
+def _shown_as(endpoint, server_id, token):
+    """What ``GET /servers/ID`` at 2.16 shows the caller of ``token``."""
+    code, answered, body = _get(
+        '%s/servers/%s' % (endpoint.rstrip('/'), server_id),
+        {'Accept': 'application/json', 'X-Auth-Token': token,
+         'OpenStack-API-Version': 'compute 2.16'})
+    if code == 200:
+        body = body.get('server', {})
+    return checks.shown(checks.Answer('2.16', code, answered, body))
 
 
 @contextlib.contextmanager
@@ -333,10 +384,13 @@ class Deployment(object):
             'report_interval': self.config.report_interval,
         }
 
-    def check(self, roles):
-        """Every check of the files, in order."""
+    def check(self, roles, real=None):
+        """Every check of the files, in order; ``real`` (a
+        :class:`RealCallers`), when given, has the matrix of who sees
+        host_status made of real callers.
+        """
         results = [checks.check_pipeline(self.paste, self.paste_path)]
-        results += self._policy(roles)
+        results += self._policy(roles, real)
         values = self.timing
         results.append(checks.check_timing(
             values['service_down_time'], values['nova_service_down_time'],
@@ -383,7 +437,7 @@ class Deployment(object):
             return False, str(exc) or type(exc).__name__
         return True, None
 
-    def _policy(self, roles):
+    def _policy(self, roles, real):
         """The rows of the policy, of who sees host_status and of the
         internal lookup.
         """
@@ -404,7 +458,7 @@ class Deployment(object):
             rules, file_rules, self.filter_enforcer.policy_path,
             self.nova_enforcer.policy_path, self.nova_known,
             self.config.oslo_policy.policy_default_rule)] + self._callers(
-                roles, rules, nova_rules, nova_file_rules)
+                roles, rules, nova_rules, nova_file_rules, real)
 
     def _rules(self, enforcer, policy_file):
         """The rules in force, and those of the file ``enforcer`` reads."""
@@ -421,8 +475,11 @@ class Deployment(object):
         name = policy_file or self.config.oslo_policy.policy_file
         return self.config.find_file(name) or name
 
-    def _callers(self, roles, rules, nova_rules, nova_file_rules):
-        """The rows of who sees host_status and of the internal lookup."""
+    def _callers(self, roles, rules, nova_rules, nova_file_rules, real):
+        """The rows of who sees host_status and of the internal lookup,
+        for the usual callers of a server, or for the real ones of
+        ``real`` and its server.
+        """
         roots = list(policies.HOST_STATUS_RULES) + [
             policies.CONTEXT_IS_ADMIN]
         if (checks.cycles(rules, roots) or
@@ -430,32 +487,44 @@ class Deployment(object):
             why = 'rules the decisions need refer to each other without end'
             return [checks.not_checked(name, why, 'break the cycle')
                     for name in (checks.WHO_SEES, checks.LOOKUP)]
-        callers = checks.usual_callers(roles)
-        ours = checks.visibility(self.filter_enforcer, callers)
+        if real:
+            project = real.server.get('tenant_id')
+            user = real.server.get('user_id')
+            callers = [checks.Caller(login.cloud, login.user_id,
+                                     login.project_id, login.roles)
+                       for login in real.logins]
+            callers += checks.role_callers(roles, project)
+            shown = real.shown + [None] * len(roles)
+        else:
+            project, user = checks.SERVER_PROJECT, checks.SERVER_USER
+            callers = checks.usual_callers(roles)
+            shown = None
+        ours = checks.visibility(self.filter_enforcer, callers, project)
         nova, nova_own, error = None, None, None
         if self.nova_known:
             try:
-                nova, nova_own = self._nova_decisions(callers,
-                                                      nova_file_rules)
+                nova, nova_own = self._nova_decisions(
+                    callers, nova_file_rules, project, user)
             except nova_oracle.OracleError as exc:
                 error = str(exc).strip().splitlines()[-1]
         same_file = (self.filter_enforcer.policy_path ==
                      self.nova_enforcer.policy_path)
         return [
             checks.check_who_sees(callers, ours, nova, nova_own, same_file,
-                                  error),
+                                  error, shown),
             checks.check_lookup(self.nova_enforcer.check, callers, ours,
                                 nova_rules.get(checks.SERVICES_LIST),
                                 self.nova_known),
         ]
 
-    def _nova_decisions(self, callers, nova_file_rules):
-        """Nova's decision for each caller: with the filter's defaults for
-        the host_status rules, and with its own.
+    def _nova_decisions(self, callers, nova_file_rules, project, user):
+        """Nova's decision for each caller, on a server of ``project`` and
+        ``user``: with the filter's defaults for the host_status rules, and
+        with its own.
         """
         asked = [[caller.user_id, caller.project_id, list(caller.roles)]
                  for caller in callers]
-        servers = [[checks.SERVER_PROJECT, checks.SERVER_USER]]
+        servers = [[project, user]]
         oracle = nova_oracle.shared()
 
         def ask(policy_file):
@@ -476,13 +545,22 @@ class Deployment(object):
                 json.dump(with_ours, f)
             return ask(path), own
 
-    def check_live(self, args):
-        """Show a server through the running API at 2.15 and 2.16."""
+    def check_live(self, args, endpoint, logins=()):
+        """Show a server through the running API at 2.15 and 2.16, with
+        --token, else as the first of ``logins``: the row, and the server's
+        record at 2.16 (None when it could not be read).
+        """
         headers = {'Accept': 'application/json'}
+        caller = None
         if args.token:
             headers['X-Auth-Token'] = args.token
+        elif logins:
+            headers['X-Auth-Token'] = logins[0].token
+            caller = {'x-roles': ','.join(logins[0].roles),
+                      'x-project-id': logins[0].project_id,
+                      'x-user-id': logins[0].user_id}
         headers.update(args.header)
-        endpoint = args.endpoint.rstrip('/')
+        endpoint = endpoint.rstrip('/')
         server = args.server
         if server is None:
             # A server without a host has no host_status to show: take
@@ -492,19 +570,19 @@ class Deployment(object):
             if code != 200:
                 return checks.Result(checks.LIVE, checks.Code.FAILURE,
                                      'GET /servers/detail: %s' % body,
-                                     'check --endpoint and --token')
+                                     'check --endpoint and --token'), None
             listed = body.get('servers') or []
             hosted = [s['id'] for s in listed if s.get('hostId')]
             if not listed:
                 return checks.not_checked(checks.LIVE,
                                           'the token lists no server',
-                                          'name one with --server')
+                                          'name one with --server'), None
             if not hosted:
                 return checks.not_checked(
                     checks.LIVE, 'no server the token lists has a host '
                     '(%d looked at, %d at most), and a server without one '
                     'shows no host_status' % (len(listed), LISTED),
-                    'name a server that runs on a host with --server')
+                    'name a server that runs on a host with --server'), None
             server = hosted[0]
         answers = []
         for version in LIVE_VERSIONS:
@@ -515,13 +593,21 @@ class Deployment(object):
             if code == 200:
                 body = body.get('server', {})
             answers.append(checks.Answer(version, code, answered, body))
-        expected, caller = self._expected(args, headers, answers[-1])
-        return checks.check_live(answers, expected, caller)
+        expected, described = self._expected(args, headers, answers[-1],
+                                             caller)
+        read = answers[-1].body if answers[-1].status == 200 else None
+        return checks.check_live(answers, expected, described), read
 
-    def _expected(self, args, headers, answer):
-        """The filter's decision for the token's caller, if it is known."""
+    def _expected(self, args, headers, answer, caller=None):
+        """The filter's decision for the token's caller, if it is known:
+        from ``caller`` (what Keystone said of a --cloud login), Keystone
+        at --auth-url, or the headers; --token-roles and --token-project
+        win.
+        """
         named = {name.lower(): value for name, value in headers.items()}
-        if args.auth_url:
+        if caller:
+            named.update(caller)
+        elif args.auth_url:
             named.update(token_caller(args.auth_url, args.token))
         roles = args.token_roles or named.get('x-roles')
         if not roles or answer.status != 200:

@@ -26,6 +26,8 @@ import sys
 import threading
 import time
 
+import yaml
+
 from nova_hoststatus.cmd import common
 from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import sandbox
@@ -226,9 +228,41 @@ def write_openrcs(box, config_dir):
     return paths
 
 
+# The clouds of clouds.yaml: the owner, the reader and the admin of the
+# VM owner's project, and a member of another project.
+CLOUDS = (
+    ('owner', keystone.OWNER),
+    ('reader', keystone.READER),
+    ('other', keystone.OTHER),
+    ('admin', keystone.ADMIN),
+)
+
+
+def clouds_yaml(keystone_url):
+    """A clouds.yaml with a cloud for each of :data:`CLOUDS`."""
+    return yaml.safe_dump({'clouds': {
+        name: {
+            'auth': {'auth_url': keystone_url, 'username': user,
+                     'password': keystone.PASSWORD, 'project_name': project,
+                     'user_domain_name': keystone.DOMAIN,
+                     'project_domain_name': keystone.DOMAIN},
+            'identity_api_version': 3,
+            'region_name': keystone.REGION,
+        } for name, (user, project) in CLOUDS}}, default_flow_style=False)
+
+
+def write_clouds_yaml(box, config_dir):
+    """``clouds.yaml`` in ``config_dir``; its path."""
+    path = os.path.join(config_dir, 'clouds.yaml')
+    with open(path, 'w') as f:
+        f.write(clouds_yaml(box.keystone.auth_url))
+    return path
+
+
 def _keystone_examples(box, url, servers, owner, project, config_dir):
     first = servers[0][0]
     owner_rc, admin_rc = write_openrcs(box, config_dir)
+    clouds_file = write_clouds_yaml(box, config_dir)
     print('\nNova compute API with the host_status filter: %s' % url)
     print('Keystone (identity v3): %s' % box.keystone.auth_url)
     print('Policy: %s\n' % common.OWNER_RULE)
@@ -274,6 +308,12 @@ def _keystone_examples(box, url, servers, owner, project, config_dir):
     print('  nova-hoststatus check --config-dir %s --endpoint %s '
           '--auth-url %s --token %s'
           % (config_dir, url, box.keystone.auth_url, owner['X-Auth-Token']))
+    print('\nThe same, with the owner, the reader, a member of another '
+          'project and the admin logged in from %s (openstacksdk, in the '
+          'clients extra), each asked through this API:' % clouds_file)
+    print('  OS_CLIENT_CONFIG_FILE=%s nova-hoststatus check --config-dir %s '
+          '%s' % (clouds_file, config_dir, ' '.join(
+              '--cloud %s' % name for name, _ in CLOUDS)))
     print('\nOne line per request follows (method, path, status, time, '
           'caller).\n')
 

@@ -27,14 +27,17 @@ import socket
 import fixtures
 
 from nova_hoststatus import cmd
+from nova_hoststatus.cmd import serve
 from nova_hoststatus import policies
+from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 FILTER_AT = 'keystonecontext hoststatus'
 
 
-class CheckTest(base.TestCase):
+class CheckTestCase(base.TestCase):
+    """Runs ``check`` on copies of the sandbox's deployment files."""
 
     def deployment(self, rules=None, cache_servers=None):
         """A copy of the sandbox's deployment files; its nova.conf."""
@@ -65,6 +68,9 @@ class CheckTest(base.TestCase):
         self.assertEqual(result, row['result'], row)
         for text in texts:
             self.assertIn(text, '%s\n%s' % (row['details'], row['fix']))
+
+
+class CheckTest(CheckTestCase):
 
     def test_sandbox_deployment_passes(self):
         rows = self.check(self.deployment(), status=0)
@@ -207,3 +213,86 @@ class CheckTest(base.TestCase):
         self.assertRow('Success', rows['live API'],
                        'at 2.16 (Nova answered 2.16): absent',
                        'the policy shows this caller: none')
+
+
+class RealCallersTest(CheckTestCase):
+    """``--cloud``: the matrix of who sees host_status made of callers
+    logged in from clouds.yaml, with the roles Keystone gives them, each
+    asked through the running API.
+    """
+
+    def setUp(self):
+        super().setUp()
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'clouds.yaml')
+        with open(path, 'w') as f:
+            f.write(serve.clouds_yaml(self.sandbox.keystone.auth_url))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', path))
+        owner, project = keystone.OWNER
+        self.owner_server = self.server(
+            self.host('forced_down'), self.sandbox.project_id(project),
+            owner)
+        self.sandbox.serve()
+
+    def real_check(self, rules, *argv, status):
+        self.set_policy(rules)
+        rows = self.check(self.deployment(rules), '--server',
+                          self.owner_server, *argv, status=status)
+        matrix = rows['who sees host_status']['details'].splitlines()
+        return rows, {line.split()[0]: line.split()[1:]
+                      for line in matrix[1:] if line.split()}
+
+    def test_each_caller_as_keystone_says_and_as_the_api_shows(self):
+        rows, matrix = self.real_check(
+            base.ADMIN_OR_OWNER, '--cloud', 'owner', '--cloud', 'reader',
+            '--cloud', 'other', '--cloud', 'admin', status=0)
+        for row in rows.values():
+            self.assertRow('Success', row)
+        header = rows['who sees host_status']['details'].splitlines()[0]
+        self.assertEqual(['caller', 'roles', 'filter', 'Nova', 'API'],
+                         header.split())
+        # Roles from the assignments, those they imply included: the
+        # owner holds member, and reader through it.
+        self.assertIn('member', matrix['owner'][0].split(','))
+        self.assertIn('reader', matrix['owner'][0].split(','))
+        self.assertEqual('reader', matrix['reader'][0])
+        self.assertIn('admin', matrix['admin'][0].split(','))
+        self.assertEqual(['all', 'all', "'DOWN'"], matrix['owner'][1:])
+        self.assertEqual(['all', 'all', "'DOWN'"], matrix['reader'][1:])
+        self.assertEqual(['all', 'all', "'DOWN'"], matrix['admin'][1:])
+        # Nova keeps another project's server from its member.
+        self.assertEqual(['none', 'none', 'kept', '(404)'],
+                         matrix['other'][1:])
+        # The live row is read as the first cloud, with its own roles.
+        self.assertRow('Success', rows['live API'],
+                       "at 2.16 (Nova answered 2.16): host_status = 'DOWN'",
+                       'the policy shows this caller: all')
+
+    def test_a_caller_the_policy_hides_it_from_sees_it_absent(self):
+        rules = {'os_compute_api:servers:show:host_status': 'role:member'}
+        rows, matrix = self.real_check(rules, '--cloud', 'reader',
+                                       '--cloud', 'owner', status=0)
+        self.assertEqual(['reader', 'none', 'none', 'absent'],
+                         matrix['reader'])
+        self.assertEqual(['all', 'all', "'DOWN'"], matrix['owner'][1:])
+
+    def test_an_api_that_shows_what_the_files_deny_fails(self):
+        """The API runs with the owner rule, the files checked say
+        administrators only: what the owner was shown betrays it.
+        """
+        self.set_policy(base.ADMIN_OR_OWNER)
+        rows = self.check(self.deployment(), '--server', self.owner_server,
+                          '--cloud', 'owner', '--cloud', 'admin', status=1)
+        self.assertRow('Failure', rows['who sees host_status'],
+                       "owner: the API shows 'DOWN', where the policy says "
+                       "none", 'restarted with this configuration')
+
+    def test_a_cloud_that_cannot_log_in_is_named(self):
+        err = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stderr', io.StringIO())).new_value
+        self.assertEqual(2, cmd.main([
+            'check', '--config-file', self.deployment(), '--cloud',
+            'no-such-cloud']))
+        self.assertIn("cannot log in as cloud 'no-such-cloud'",
+                      err.getvalue())

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+import fixtures
 from keystoneauth1 import session as ks_session
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exceptions
@@ -146,7 +147,7 @@ class TestOpenStackCLI(ClientCase):
         """
         env = {k: v for k, v in os.environ.items()
                if not k.startswith('OS_')}
-        for line in openrc.splitlines():
+        for line in openrc.strip().splitlines():
             name, _, value = line[len('export '):].partition('=')
             env[name] = value
         proc = subprocess.run(
@@ -167,6 +168,17 @@ class TestOpenStackCLI(ClientCase):
                                '--long')
         self.assertEqual((self.server_id, 'UP', 'sandbox-image'),
                          (row['ID'], row['Host Status'], row['Image Name']))
+
+    def test_the_clouds_yaml_of_serve_logs_in(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'clouds.yaml')
+        with open(path, 'w') as f:
+            f.write(serve.clouds_yaml(self.sandbox.keystone.auth_url))
+        shown = self.openstack(
+            'export OS_CLIENT_CONFIG_FILE=%s' % path, '--os-cloud', 'admin',
+            '--os-compute-api-version', '2.16', 'server', 'show',
+            self.server_id, '-c', 'host_status')
+        self.assertEqual({'host_status': 'UP'}, shown)
 
     def test_admin_lists_a_project_by_name_and_forces_a_host_down(self):
         admin = self.openrc(*keystone.ADMIN)

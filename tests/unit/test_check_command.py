@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import threading
 import warnings
 from wsgiref import simple_server
@@ -28,6 +29,7 @@ import testtools
 
 from nova_hoststatus import cmd
 from nova_hoststatus.cmd import check
+from nova_hoststatus.tools import clouds
 
 API_PASTE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
                          'api-paste.ini')
@@ -199,6 +201,15 @@ class ReadTest(CommandTestCase):
             self.assertEqual(2, exc.code)
             self.assertIn('error: argument %s: needs --endpoint' % option,
                           err.getvalue())
+
+    def test_cloud_without_openstacksdk_says_what_to_install(self):
+        self.useFixture(fixtures.MonkeyPatch('sys.modules', dict(
+            sys.modules, openstack=None)))
+        code, out, err = self.run_check('--format', 'json', '--config-file',
+                                        self.nova_conf, '--cloud', 'owner')
+        self.assertEqual(2, code)
+        self.assertEqual(clouds.SDK_MISSING, json.loads(out)['error'])
+        self.assertIn('pip install openstacksdk', err)
 
     def test_auth_url_needs_a_token(self):
         err = self.useFixture(fixtures.MonkeyPatch(

@@ -509,6 +509,60 @@ class WhoSeesTest(TestCase):
                           'ImportError: x')
 
 
+class RealCallersWhoSeesTest(TestCase):
+    """The matrix of real callers, beside what the API showed each."""
+
+    CALLERS = [checks.Caller('owner', 'u1', 'p', ('member', 'reader')),
+               checks.Caller('other', 'u2', 'q', ('member', 'reader')),
+               checks.Caller('role operator', 'u3', 'p', ('operator',))]
+
+    def who_sees(self, ours, shown):
+        return checks.check_who_sees(self.CALLERS, ours, ours, ours,
+                                     shown=shown)
+
+    def test_api_agreeing_with_the_decisions_passes(self):
+        result = self.who_sees(
+            ['all', 'none', 'none'],
+            [checks.Shown(200, 'UP'), checks.Shown(404, 'not found'), None])
+        self.assertResult(Code.SUCCESS, result,
+                          'API: what the running API showed the caller')
+        lines = result.details.splitlines()
+        self.assertEqual(['caller', 'roles', 'filter', 'Nova', 'API'],
+                         lines[0].split())
+        self.assertEqual(['owner', 'member,reader', 'all', 'all', "'UP'"],
+                         lines[1].split())
+        self.assertEqual(['kept', '(404)'], lines[2].split()[-2:])
+        # A caller of --role was not asked through the API.
+        self.assertEqual('-', lines[3].split()[-1])
+
+    def test_api_showing_what_the_policy_hides_fails(self):
+        result = self.who_sees(['none', 'none', 'none'],
+                               [checks.Shown(200, 'DOWN'), None, None])
+        self.assertResult(Code.FAILURE, result,
+                          "owner: the API shows 'DOWN', where the policy "
+                          'says none', 'restarted with this configuration')
+
+    def test_api_hiding_what_the_policy_shows_fails(self):
+        result = self.who_sees(['all', 'none', 'none'],
+                               [checks.Shown(200, None), None, None])
+        self.assertResult(Code.FAILURE, result,
+                          'owner: the API shows absent, where the policy '
+                          'says all')
+
+    def test_unknown_only_shows_unknown_or_nothing(self):
+        for value, code in (('UNKNOWN', Code.SUCCESS), (None, Code.SUCCESS),
+                            ('UP', Code.FAILURE)):
+            self.assertResult(code, self.who_sees(
+                ['unknown-only'] * 3, [checks.Shown(200, value), None, None]))
+
+    def test_an_api_error_fails(self):
+        result = self.who_sees(['all', 'none', 'none'],
+                               [checks.Shown(500, '500 boom'), None, None])
+        self.assertResult(Code.FAILURE, result,
+                          'owner: GET at 2.16: 500 boom')
+        self.assertIn('error (500)', result.details)
+
+
 class LookupTest(EnforcerTestCase):
 
     def test_elevated_callers_pass_nova_default(self):

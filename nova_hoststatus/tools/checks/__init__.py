@@ -59,6 +59,7 @@ references = policy.references
 cycles = policy.cycles
 check_policy = policy.check_policy
 usual_callers = policy.usual_callers
+role_callers = policy.role_callers
 visibility = policy.visibility
 check_who_sees = policy.check_who_sees
 check_lookup = policy.check_lookup
@@ -72,4 +73,6 @@ check_shared_state = cache.check_shared_state
 
 LIVE = live.LIVE
 Answer = live.Answer
+Shown = live.Shown
+shown = live.shown
 check_live = live.check_live

@@ -14,7 +14,8 @@
 
 ``policy``: both host_status rules resolve, through rules that are
 defined, without a cycle.  ``who sees host_status``: the filter's decision
-for a matrix of usual callers, beside Nova's own.  ``internal lookup``:
+for a matrix of usual callers, or for real callers with what the running
+API showed each, beside Nova's own.  ``internal lookup``:
 the filter's elevated ``GET /os-services`` passes Nova's policy for every
 caller that may see host_status.
 """
@@ -27,6 +28,7 @@ from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus import services
 from nova_hoststatus import status
+from nova_hoststatus.tools.checks import live
 from nova_hoststatus.tools.checks import result
 
 POLICY = 'policy'
@@ -166,6 +168,8 @@ def _undefined(found, name, user, rules, default_rule, nova_known):
 
 Caller = collections.namedtuple('Caller', 'label user_id project_id roles')
 
+# The role of Nova's context_is_admin, as Keystone's bootstrap names it.
+ADMIN_ROLE = 'admin'
 SERVER_PROJECT = 'server-project'
 OTHER_PROJECT = 'other-project'
 SERVER_USER = 'server-user'
@@ -176,7 +180,7 @@ def usual_callers(roles=()):
     of another project, and one caller for each role in ``roles``, in the
     server's project.
     """
-    callers = [
+    return [
         Caller('administrator', 'check-admin', SERVER_PROJECT,
                ('admin', 'member', 'reader')),
         Caller('member', 'check-member', SERVER_PROJECT,
@@ -184,11 +188,14 @@ def usual_callers(roles=()):
         Caller('reader', 'check-reader', SERVER_PROJECT, ('reader',)),
         Caller('member, other project', 'check-other', OTHER_PROJECT,
                ('member', 'reader')),
-    ]
-    for role in roles:
-        callers.append(Caller('role %s' % role, 'check-role-' + role,
-                              SERVER_PROJECT, (role,)))
-    return callers
+    ] + role_callers(roles)
+
+
+def role_callers(roles, project=SERVER_PROJECT):
+    """A caller with only that role in ``project``, for each of ``roles``.
+    """
+    return [Caller('role %s' % role, 'check-role-' + role, project, (role,))
+            for role in roles]
 
 
 def _context(caller):
@@ -197,11 +204,11 @@ def _context(caller):
         roles=list(caller.roles), overwrite=False)
 
 
-def visibility(enforcer, callers):
-    """What the filter shows each caller of a server of SERVER_PROJECT:
+def visibility(enforcer, callers, project=SERVER_PROJECT):
+    """What the filter shows each caller of a server of ``project``:
     ``all``, ``unknown-only`` or ``none``, decided as for a request.
     """
-    target = policy.server_target({'tenant_id': SERVER_PROJECT})
+    target = policy.server_target({'tenant_id': project})
     return [policy.decide(enforcer.check,
                           enforcer.credentials(_context(caller)),
                           target).value
@@ -209,8 +216,9 @@ def visibility(enforcer, callers):
 
 
 def check_who_sees(callers, ours, nova=None, nova_own=None,
-                   same_file=True, nova_error=None):
-    """The filter's decision for each caller, beside Nova's.
+                   same_file=True, nova_error=None, shown=None):
+    """The filter's decision for each caller, beside Nova's, and beside
+    what the running API showed each.
 
     ``nova`` is Nova's decision with the filter's defaults for the two
     host_status rules written into Nova's policy, ``nova_own`` with
@@ -220,6 +228,12 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
     policy overrides ``admin_api`` or ``context_is_admin`` and leaves a
     host_status rule at its default, the one documented difference: a
     Warning.
+
+    ``shown`` holds, for each caller, the :class:`.live.Shown` answer of
+    the running API to it at 2.16 (None for a caller it was not asked
+    as): its host_status must be what the filter's decision shows.  A
+    server Nova keeps from a caller (403, 404) shows it nothing, whatever
+    the decision.
     """
     found = result.Findings(WHO_SEES)
     header = ['caller', 'roles', 'filter']
@@ -231,12 +245,17 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
     if documented:
         header.append('Nova default')
         columns.append(nova_own)
+    if shown is not None:
+        header.append('API')
+        columns.append([live.cell(answer) for answer in shown])
     rows = [header]
     for at, caller in enumerate(callers):
         rows.append([caller.label, ','.join(caller.roles)] +
                     [column[at] for column in columns])
     for line in result.table(rows):
         found.note(line)
+    if shown is not None:
+        found.note('API: what the running API showed the caller at 2.16')
     if nova is None:
         if nova_error:
             found.problem(result.Code.WARNING,
@@ -257,6 +276,21 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
                 if not same_file else
                 'report this to nova-hoststatus with the policy file: the '
                 'filter must decide as Nova does')
+    for caller, mine, answer in zip(callers, ours, shown or ()):
+        if answer is None or answer.status in live.KEPT_FROM_CALLER:
+            continue
+        if answer.status != 200:
+            found.problem(result.Code.FAILURE,
+                          '%s: GET at 2.16: %s' % (caller.label, answer.value),
+                          'check that the API answers, and the cloud %s'
+                          % caller.label)
+        elif not live.agrees(mine, answer.value):
+            found.problem(
+                result.Code.FAILURE,
+                '%s: the API shows %s, where the policy says %s'
+                % (caller.label, live.cell(answer), mine),
+                'check the pipeline row, and that nova-api was restarted '
+                'with this configuration')
     if documented:
         found.problem(
             result.Code.WARNING,
@@ -266,11 +300,14 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
             % NOVA_ADMIN,
             'set both host_status rules in the policy file, so the filter '
             'and Nova agree')
-    if callers and ours[0] != policy.Visibility.ALL.value:
-        found.problem(result.Code.WARNING,
-                      'administrators see %s of host_status' % ours[0],
-                      'check %s in the policy file'
-                      % policies.SHOW_HOST_STATUS)
+    for caller, mine in zip(callers, ours):
+        if ADMIN_ROLE in caller.roles and mine != policy.Visibility.ALL.value:
+            found.problem(result.Code.WARNING,
+                          'administrators see %s of host_status (%s)'
+                          % (mine, caller.label),
+                          'check %s in the policy file'
+                          % policies.SHOW_HOST_STATUS)
+            break
     return found.result()
 
 
