@@ -107,7 +107,7 @@ class TestServeCommand(testtools.TestCase):
                       ''.join(lines))
         self.assertIn('config dir %s ' % config_dir, lines[-1])
         for name in ('nova.conf', 'api-paste.ini', 'policy.json',
-                     'owner-openrc', 'admin-openrc'):
+                     'owner-openrc', 'admin-openrc', 'clouds.yaml'):
             self.assertTrue(os.path.exists(os.path.join(config_dir, name)))
         [command] = [line.split() for line in lines
                      if line.startswith('  nova-hoststatus check ')]
@@ -119,6 +119,21 @@ class TestServeCommand(testtools.TestCase):
         rows = {row['check']: row for row in json.loads(check.stdout)}
         self.assertEqual('Success', rows['live API']['result'],
                          rows['live API'])
+        # The check with real callers from serve's clouds.yaml, as printed.
+        [with_clouds] = [line.split() for line in lines
+                         if line.startswith('  OS_CLIENT_CONFIG_FILE=')]
+        variable, _, path = with_clouds[0].partition('=')
+        check = subprocess.run(
+            [os.path.join(bindir, with_clouds[1])] + with_clouds[2:] +
+            ['--format', 'json'], env=dict(os.environ, **{variable: path}),
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, check.returncode, check.stdout + check.stderr)
+        rows = {row['check']: row for row in json.loads(check.stdout)}
+        matrix = rows['who sees host_status']['details'].splitlines()
+        self.assertEqual(['caller', 'roles', 'filter', 'Nova', 'API'],
+                         matrix[0].split())
+        self.assertEqual(['owner', 'reader', 'other', 'admin'],
+                         [line.split()[0] for line in matrix[1:5]])
         # The openstack CLI with the owner's openrc alone: a password.
         env = {k: v for k, v in os.environ.items()
                if not k.startswith('OS_')}
