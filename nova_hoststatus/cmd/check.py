@@ -29,7 +29,7 @@ host_status" matrix are real ones, with the roles Keystone gives them, and
 the server is read through the API as each of them.
 
 Exit status: 0 when no check fails (warnings allowed), 1 when one does, 2
-when the deployment cannot be read.
+when the deployment cannot be read or a cloud cannot be logged in.
 
 oslo.upgradecheck gives the rows their codes and results and the table its
 layout (``nova-status upgrade check``'s), but its ``UpgradeCommands`` does
@@ -100,7 +100,8 @@ def register(commands):
                     'its place in the pipeline, the policy rules, who sees '
                     'host_status, its internal lookup, timing and [cache]. '
                     'Exit status 0 when no check fails, 1 when one does, '
-                    '2 when the deployment cannot be read.')
+                    '2 when the deployment cannot be read or a --cloud '
+                    'cannot be logged in.')
     p.add_argument('--config-file', action='append', default=[],
                    metavar='PATH',
                    help="a configuration file of nova-api (repeatable; "
