@@ -66,6 +66,17 @@ def _is_rebuild(req):
         return False
 
 
+def _loggable(text):
+    """``text`` for one log line: what is not printable (line breaks,
+    control characters, lone surrogates, all of which a JSON body may
+    carry) escaped, so that a body can neither break a log handler's
+    encoding nor forge a line of its own.
+    """
+    return ''.join(char if char.isprintable()
+                   else char.encode('unicode_escape').decode('ascii')
+                   for char in text)
+
+
 def _bad_request(message, version):
     """The 400 fault Nova answers a bad body with, headers included."""
     resp = webob.Response(status=400, content_type='application/json',
@@ -250,7 +261,8 @@ class HostStatusFilter(object):
         try:
             validate(raw)
         except forcedown.InvalidBody as exc:
-            LOG.info('Rejected %s %s: %s', req.method, req.path, exc)
+            LOG.info('Rejected %s %s: %s', req.method, req.path,
+                     _loggable(str(exc)))
             return _bad_request(str(exc), version)
         return None
 

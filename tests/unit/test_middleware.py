@@ -14,6 +14,7 @@
 
 import configparser
 import datetime
+import logging
 import os
 import threading
 import time
@@ -476,6 +477,22 @@ class ForceDownTest(base.FilterTestCase):
                          resp.headers.getall('Vary'))
         self.assertEqual(0, self.nova.count('PUT', FORCE_DOWN))
         self.assertFalse(self.service.forced_down)
+
+    def test_a_rejected_body_is_logged_on_one_printable_line(self):
+        """A lone surrogate or a line break in the body can neither break
+        the log handler's encoding nor forge a log line.
+        """
+        log = self.useFixture(fixtures.FakeLogger(
+            name='nova_hoststatus.middleware', level=logging.INFO))
+        resp = self.put(FORCE_DOWN, {'host': '\ud800\nINFO forged',
+                                     'binary': 'nova-compute',
+                                     'forced_down': True}, '2.11')
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual(0, self.nova.count('PUT', FORCE_DOWN))
+        [line] = log.output.splitlines()
+        self.assertTrue(line.startswith('Rejected PUT %s: ' % FORCE_DOWN))
+        self.assertIn('\\ud800\\nINFO forged', line)
+        line.encode('utf-8')
 
     def test_a_force_down_lists_no_services(self):
         """Fresh or expired state: the fault monitor's call goes straight
