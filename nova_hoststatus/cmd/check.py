@@ -205,11 +205,15 @@ def run(args):
     with _quiet_policy_log():
         live, real = None, None
         if endpoint:
-            live, server = deployment.check_live(args, endpoint, logins)
-            if logins and server:
-                real = RealCallers(logins, server, [
-                    _shown_as(endpoint, server['id'], login.token)
-                    for login in logins])
+            live, read = deployment.check_live(args, endpoint, logins)
+            if logins and read:
+                # The live row read the server as the first cloud, unless
+                # --token or --header made another caller of it.
+                first = [] if args.token or args.header else [
+                    checks.shown(read)]
+                real = RealCallers(logins, read.body, first + [
+                    _shown_as(endpoint, read.body['id'], login.token)
+                    for login in logins[len(first):]])
         results = deployment.check(args.roles, real)
         if live:
             results.append(live)
@@ -548,8 +552,9 @@ class Deployment(object):
 
     def check_live(self, args, endpoint, logins=()):
         """Show a server through the running API at 2.15 and 2.16, with
-        --token, else as the first of ``logins``: the row, and the server's
-        record at 2.16 (None when it could not be read).
+        --token, else as the first of ``logins``: the row, and the
+        :class:`.live.Answer` at 2.16 (None when the server could not be
+        read).
         """
         headers = {'Accept': 'application/json'}
         caller = None
@@ -596,7 +601,7 @@ class Deployment(object):
             answers.append(checks.Answer(version, code, answered, body))
         expected, described = self._expected(args, headers, answers[-1],
                                              caller)
-        read = answers[-1].body if answers[-1].status == 200 else None
+        read = answers[-1] if answers[-1].status == 200 else None
         return checks.check_live(answers, expected, described), read
 
     def _expected(self, args, headers, answer, caller=None):
