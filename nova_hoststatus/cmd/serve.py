@@ -199,19 +199,42 @@ def ready_line(url, config_dir):
             'reads it); Ctrl-C or SIGTERM stops.' % (url, config_dir))
 
 
+# The callers clouds.yaml names: the owner, the reader and the admin of
+# the VM owner's project, and a member of another project.  The owner and
+# the admin also get an openrc.
+CLOUDS = (
+    ('owner', keystone.OWNER),
+    ('reader', keystone.READER),
+    ('other', keystone.OTHER),
+    ('admin', keystone.ADMIN),
+)
+OPENRCS = ('owner', 'admin')
+
+
+def cloud(keystone_url, user, project):
+    """How ``user`` on ``project`` of the sandbox's Keystone logs in, as a
+    cloud of clouds.yaml.
+    """
+    return {
+        'auth': {'auth_url': keystone_url, 'username': user,
+                 'password': keystone.PASSWORD, 'project_name': project,
+                 'user_domain_name': keystone.DOMAIN,
+                 'project_domain_name': keystone.DOMAIN},
+        'identity_api_version': 3,
+        'region_name': keystone.REGION,
+    }
+
+
 def openrc(keystone_url, user, project):
-    """An openrc for ``user`` on ``project`` of the sandbox's Keystone."""
-    return ''.join('export %s=%s\n' % item for item in (
-        ('OS_AUTH_URL', keystone_url),
-        ('OS_IDENTITY_API_VERSION', '3'),
-        ('OS_USERNAME', user),
-        ('OS_PASSWORD', keystone.PASSWORD),
-        ('OS_PROJECT_NAME', project),
-        ('OS_USER_DOMAIN_NAME', keystone.DOMAIN),
-        ('OS_PROJECT_DOMAIN_NAME', keystone.DOMAIN),
-        ('OS_REGION_NAME', keystone.REGION),
-        ('OS_COMPUTE_API_VERSION', '2.16'),
-    ))
+    """The same as :func:`cloud`, as an openrc: each setting in the
+    ``OS_`` variable the clients read it from, and the microversion that
+    shows host_status.
+    """
+    settings = cloud(keystone_url, user, project)
+    settings = dict(settings.pop('auth'), **settings,
+                    compute_api_version='2.16')
+    return ''.join('export OS_%s=%s\n' % (name.upper(), value)
+                   for name, value in settings.items())
 
 
 def write_openrcs(box, config_dir):
@@ -219,36 +242,20 @@ def write_openrcs(box, config_dir):
     paths.
     """
     paths = []
-    for name, (user, project) in (('owner', keystone.OWNER),
-                                  ('admin', keystone.ADMIN)):
-        path = os.path.join(config_dir, '%s-openrc' % name)
-        with open(path, 'w') as f:
-            f.write(openrc(box.keystone.auth_url, user, project))
-        paths.append(path)
+    for name, (user, project) in CLOUDS:
+        if name in OPENRCS:
+            path = os.path.join(config_dir, '%s-openrc' % name)
+            with open(path, 'w') as f:
+                f.write(openrc(box.keystone.auth_url, user, project))
+            paths.append(path)
     return paths
-
-
-# The clouds of clouds.yaml: the owner, the reader and the admin of the
-# VM owner's project, and a member of another project.
-CLOUDS = (
-    ('owner', keystone.OWNER),
-    ('reader', keystone.READER),
-    ('other', keystone.OTHER),
-    ('admin', keystone.ADMIN),
-)
 
 
 def clouds_yaml(keystone_url):
     """A clouds.yaml with a cloud for each of :data:`CLOUDS`."""
     return yaml.safe_dump({'clouds': {
-        name: {
-            'auth': {'auth_url': keystone_url, 'username': user,
-                     'password': keystone.PASSWORD, 'project_name': project,
-                     'user_domain_name': keystone.DOMAIN,
-                     'project_domain_name': keystone.DOMAIN},
-            'identity_api_version': 3,
-            'region_name': keystone.REGION,
-        } for name, (user, project) in CLOUDS}}, default_flow_style=False)
+        name: cloud(keystone_url, user, project)
+        for name, (user, project) in CLOUDS}}, default_flow_style=False)
 
 
 def write_clouds_yaml(box, config_dir):
