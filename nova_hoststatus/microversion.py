@@ -20,6 +20,8 @@ parsers here answer ``None`` for them and the filter stays out of the way.
 
 import re
 
+import webob
+
 HEADER = 'OpenStack-API-Version'
 LEGACY_HEADER = 'X-OpenStack-Nova-API-Version'
 DEFAULT = (2, 1)
@@ -77,3 +79,26 @@ def header_pairs(version):
     text = to_text(version)
     return [(HEADER, 'compute ' + text), (LEGACY_HEADER, text),
             ('Vary', HEADER), ('Vary', LEGACY_HEADER)]
+
+
+def newest(application, environ):
+    """Nova's newest compute microversion.
+
+    Nova's own constant where Nova is importable (inside nova-api it
+    always is); else its version document, asked through ``application``;
+    None when neither says.
+    """
+    try:
+        from nova.api.openstack import api_version_request
+        return parse(api_version_request._MAX_API_VERSION)
+    except (ImportError, AttributeError):
+        pass
+    request = webob.Request.blank(
+        '/', environ={'SCRIPT_NAME': environ.get('SCRIPT_NAME', ''),
+                      'HTTP_HOST': environ.get('HTTP_HOST', 'localhost')},
+        headers={'Accept': 'application/json'})
+    try:
+        response = request.get_response(application)
+        return parse(response.json['version']['version'])
+    except Exception:
+        return None

@@ -17,10 +17,8 @@
 * Force-down requests are validated before Nova sees them.
 * Any other request goes to Nova untouched and unbuffered.
 
-The decisions live in :mod:`status`, :mod:`policy` and :mod:`forcedown`;
-the facts about services in :mod:`services`, kept by :mod:`directory`
-per process or shared through :mod:`store` as the ``[cache]`` section
-says.
+The decisions live in :mod:`policy` and :mod:`forcedown`; the values the
+filter supplies itself come from Nova's own records (:mod:`records`).
 """
 
 import json
@@ -32,13 +30,11 @@ import webob
 import webob.dec
 
 from nova_hoststatus import conf
-from nova_hoststatus import directory
 from nova_hoststatus import forcedown
 from nova_hoststatus import microversion
 from nova_hoststatus import policy
-from nova_hoststatus import services
+from nova_hoststatus import records
 from nova_hoststatus import status
-from nova_hoststatus import store
 
 LOG = logging.getLogger(__name__)
 
@@ -105,20 +101,16 @@ def _caller_context(environ):
 
 
 class HostStatusFilter(object):
-    """host_status on server views, and force-down validation."""
+    """host_status on server views, and force-down validation.
 
-    def __init__(self, application, settings):
+    ``lookup(context, server_ids)`` gives ``{server id: host_status}`` from
+    Nova's records (:class:`records.NovaRecords` in nova-api).
+    """
+
+    def __init__(self, application, settings, lookup=None):
         self.application = application
         self._enforcer = policy.Enforcer(settings.conf, settings.policy_file)
-        self._service_down_time = settings.service_down_time
-        self._directory = directory.ServiceDirectory(
-            store.from_conf(settings.conf, settings.cache_namespace,
-                            settings.cache_secret),
-            directory.Timing(
-                service_cache_time=settings.service_cache_time,
-                service_down_time=self._service_down_time,
-                stale_if_error=settings.stale_if_error,
-                lease_time=settings.lease_time))
+        self._lookup = lookup or records.NovaRecords()
         self._newest = None
 
     @webob.dec.wsgify
@@ -134,8 +126,8 @@ class HostStatusFilter(object):
         if (req.method == 'POST' and _SERVER_ACTION.match(path)
                 and version >= UPDATE_SINCE and _is_rebuild(req)):
             return self._server_view(req, version, UPDATE_SINCE)
-        if req.method in ('PUT', 'DELETE') and _SERVICE.match(path):
-            return self._service_change(req, version)
+        if req.method == 'PUT' and _SERVICE.match(path):
+            return self._check_force_down(req, version) or self.application
         return self.application
 
     # host_status on server views
@@ -169,77 +161,59 @@ class HostStatusFilter(object):
         return resp
 
     def _set_host_status(self, environ, servers):
-        """Set or remove ``host_status`` on each full server record."""
+        """Keep, supply or remove ``host_status`` on each full record."""
         servers = [server for server in servers if not _cut_down(server)]
         if not servers:
             return
         context = _caller_context(environ)
-        credentials = self._enforcer.credentials(context)
+        check = policy.rule_check(context, self._enforcer)
         decided = {}
-        visibility = []
         for server in servers:
-            target = policy.server_target(server)
-            project = target['project_id']
+            project = server.get('tenant_id')
             if project not in decided:
                 decided[project] = policy.decide(
-                    self._enforcer.check, credentials, target)
-            visibility.append(decided[project])
-        visible = [server for server, seen in zip(servers, visibility)
-                   if seen is not policy.Visibility.NONE]
-        values = iter(self._host_status_values(environ, context, visible))
-        for server, seen in zip(servers, visibility):
-            value = None
-            if seen is not policy.Visibility.NONE:
-                value = policy.shown(seen, next(values))
+                    check, policy.server_target(server))
+        seen = [decided[server.get('tenant_id')] for server in servers]
+        values = self._values(context, [
+            server for server, visibility in zip(servers, seen)
+            if visibility is not policy.Visibility.NONE])
+        for server, visibility in zip(servers, seen):
+            value = policy.shown(visibility, values.get(server['id']))
             if value is None:
                 server.pop('host_status', None)
             else:
                 server['host_status'] = value
 
-    def _host_status_values(self, environ, context, servers):
-        """The host_status of each server, looked up only where needed.
+    def _values(self, context, servers):
+        """``{server id: host_status}`` for ``servers``, where known.
 
-        Nova's own value, when it gave one, is read straight from its
-        database and is kept; the others come from the service directory.
+        Nova's own value stands. A server without one gets ``""`` when it
+        has no host (an empty ``hostId``), else Nova's records are read
+        for it; a server they cannot answer for keeps what Nova gave.
         """
-        missing = [server for server in servers
-                   if 'host_status' not in server]
-        looked_up = iter(self._look_up(environ, context, missing)
-                         if missing else ())
-        return [server['host_status'] if 'host_status' in server
-                else next(looked_up) for server in servers]
-
-    def _look_up(self, environ, context, servers):
-        def fetch():
-            return services.list_all(self.application, environ, context)
-        found = self._directory.services_for(servers, fetch)
-        if found is None:
-            return [status.UNKNOWN] * len(servers)
-        now = status.utcnow()
-        return [status.host_status(service, now, self._service_down_time)
-                for service in found]
+        values = {}
+        missing = []
+        for server in servers:
+            if 'host_status' in server:
+                values[server['id']] = server['host_status']
+            elif server.get('hostId') == '':
+                values[server['id']] = status.NONE
+            else:
+                missing.append(server['id'])
+        if missing:
+            try:
+                found = self._lookup(context, missing)
+            except Exception as exc:
+                LOG.warning('host_status: Nova\'s records could not be read '
+                            '(%s); %d server(s) keep what Nova gave them',
+                            _loggable(repr(exc)), len(missing))
+            else:
+                values.update((server_id, found[server_id])
+                              for server_id in missing
+                              if server_id in found)
+        return values
 
     # force-down
-
-    def _service_change(self, req, version):
-        rejection = self._check_force_down(req, version)
-        if rejection is not None:
-            return rejection
-        resp = req.get_response(self.application)
-        if 200 <= resp.status_int < 300:
-            self._note_change(req, resp)
-        return resp
-
-    def _note_change(self, req, resp):
-        """Tell the directory what Nova changed, from Nova's answer."""
-        if req.method == 'DELETE':
-            self._directory.deleted(req.path_info.rsplit('/', 1)[-1])
-            return
-        if resp.content_type != 'application/json':
-            return
-        named = services.change_answer(resp.body)
-        if named is not None:
-            self._directory.changed(*named)
 
     def _check_force_down(self, req, version):
         """Nova's 400 for a bad force-down body, or None to pass it on."""
@@ -269,14 +243,12 @@ class HostStatusFilter(object):
     def _supported(self, req, version):
         """``version`` as Nova will serve it; None if Nova will refuse it.
 
-        Nova's maximum is learned once per process, without listing
-        anything (:func:`services.newest_version`). Until it is known, a
-        version is taken as supported, except ``latest``, which Nova alone
-        can name.
+        Nova's maximum is learned once per process
+        (:func:`microversion.newest`). Until it is known, a version is
+        taken as supported, except ``latest``, which Nova alone can name.
         """
         if self._newest is None:
-            self._newest = services.newest_version(self.application,
-                                                   req.environ)
+            self._newest = microversion.newest(self.application, req.environ)
         newest = self._newest
         if newest is None:
             return None if version == microversion.LATEST else version

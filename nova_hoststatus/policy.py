@@ -10,10 +10,13 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Who may see host_status: the enforcer, and the decision per server.
+"""Who may see host_status: the decision per server, and who answers it.
 
-The enforcer reads Nova's own policy file (oslo.policy reloads it when its
-mtime changes), so one edit changes Nova and the filter together.
+Inside nova-api the caller's context is Nova's, and Nova's own enforcer
+answers (Nova's registered defaults, the operator's policy file): the
+filter's decision is Nova's by construction. Elsewhere the package's own
+enforcer answers, over the same file (oslo.policy reloads it when its
+mtime changes) with the package's defaults.
 """
 
 import enum
@@ -39,17 +42,32 @@ def server_target(server):
     return {'project_id': server.get('tenant_id')}
 
 
-def decide(check, credentials, target):
+def decide(check, target):
     """What a caller may see of a server's host_status.
 
-    ``check(rule, target, credentials)`` answers one rule; the unknown-only
-    rule is consulted only when the full rule denies, as in Nova.
+    ``check(rule, target)`` answers one rule for the caller; the
+    unknown-only rule is consulted only when the full rule denies, as in
+    Nova.
     """
-    if check(policies.SHOW_HOST_STATUS, target, credentials):
+    if check(policies.SHOW_HOST_STATUS, target):
         return Visibility.ALL
-    if check(policies.SHOW_UNKNOWN_ONLY, target, credentials):
+    if check(policies.SHOW_UNKNOWN_ONLY, target):
         return Visibility.UNKNOWN_ONLY
     return Visibility.NONE
+
+
+def rule_check(context, enforcer):
+    """``check(rule, target)`` for the caller of ``context``.
+
+    A Nova context answers through Nova's own enforcer (``context.can``,
+    as Nova's server views ask it); any other through ``enforcer``.
+    """
+    can = getattr(context, 'can', None)
+    if can is not None:
+        return lambda rule, target: bool(can(rule, target=target,
+                                             fatal=False))
+    credentials = enforcer.credentials(context)
+    return lambda rule, target: enforcer.check(rule, target, credentials)
 
 
 def shown(visibility, value):
@@ -92,7 +110,8 @@ def registered_defaults():
 
 
 class Enforcer(object):
-    """oslo.policy over the project's defaults and the operator's file."""
+    """oslo.policy over the project's defaults and the operator's file,
+    for callers whose context is not Nova's, and for ``check``."""
 
     def __init__(self, conf, policy_file=None):
         self._enforcer = oslo_policy.Enforcer(conf, policy_file=policy_file)

@@ -10,63 +10,15 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The host_status table: one server's value from its host's service record.
+"""The values of host_status, as Nova's ``fields.HostStatus`` names them.
 
-Pure decisions, no I/O. The order of the checks is Nova's: a forced-down
-service is DOWN even when it is also disabled, and a disabled service is
-MAINTENANCE even when its heartbeat is stale.
+Which one a server has is Nova's to compute (:mod:`records`); the filter
+only needs the names, to keep UNKNOWN for an unknown-only caller and to
+give a server without a host its empty value.
 """
-
-import datetime
 
 UP = 'UP'
 DOWN = 'DOWN'
 MAINTENANCE = 'MAINTENANCE'
 UNKNOWN = 'UNKNOWN'
 NONE = ''
-
-
-def heartbeat_is_recent(last_heartbeat, now, service_down_time):
-    """True when a heartbeat is at most ``service_down_time`` seconds old.
-
-    Nova compares the absolute difference, so a heartbeat slightly in the
-    future (clock skew between hosts) still counts as recent.
-    """
-    elapsed = abs((now - last_heartbeat).total_seconds())
-    return elapsed <= service_down_time
-
-
-def host_status(service, now, service_down_time):
-    """The host_status of a server whose host runs ``service``.
-
-    ``service`` is a :class:`nova_hoststatus.services.ComputeService` or None
-    when the server has no host or its host has no nova-compute record.
-    """
-    if service is None:
-        return NONE
-    if service.forced_down:
-        return DOWN
-    if service.disabled:
-        return MAINTENANCE
-    if service_is_up(service, now, service_down_time):
-        return UP
-    return UNKNOWN
-
-
-def service_is_up(service, now, service_down_time):
-    """Nova said the service was up, and its heartbeat has not aged since.
-
-    Nova's ``state`` is exact when the record is fetched; ``updated_at``
-    (never older than the last heartbeat) lets a cached record turn down on
-    time without waiting for the next fetch. Without Nova's ``state`` (a
-    change answered before 2.53), the heartbeat alone decides.
-    """
-    if service.reported_up is False:
-        return False
-    if service.updated_at is None:
-        return service.reported_up is True
-    return heartbeat_is_recent(service.updated_at, now, service_down_time)
-
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)

@@ -21,6 +21,7 @@ from oslo_context import context as oslo_context
 import testtools
 import webob
 
+from nova_hoststatus import conf
 from nova_hoststatus import middleware
 from tests.unit import fakes
 
@@ -48,10 +49,12 @@ class FilterTestCase(testtools.TestCase):
         self.app = self.make_filter(**self.paste_settings)
 
     def make_filter(self, **settings):
+        """The filter over the fake, reading Nova's records from it
+        (:meth:`fakes.FakeNova.lookup`)."""
         settings.setdefault('policy_file', self.policy_path)
-        factory = middleware.filter_factory(
-            {}, oslo_config_config=self.conf, **settings)
-        return factory(self.nova)
+        settings[conf.CONFIG_OBJECT] = self.conf
+        return middleware.HostStatusFilter(
+            self.nova, conf.Settings(settings), lookup=self.nova.lookup)
 
     def write_policy(self, rules):
         with open(self.policy_path, 'w') as f:

@@ -13,22 +13,22 @@
 """A small compute API for the unit tests: servers and os-services.
 
 It answers the way Nova does on the parts the filter reads (version
-negotiation and headers, server views with ``hostId``, the services list),
-keeps count of the calls it gets, and never computes host_status itself,
-so every host_status the tests see is the filter's.
+negotiation and headers, server views with ``hostId``, service changes)
+and keeps count of the calls it gets. Its views carry no host_status
+unless a test puts one in a record, or sets ``nova_values`` for Nova's
+own value on every view; :meth:`FakeNova.lookup` stands for Nova's
+records, which the filter reads in nova-api.
 """
 
 import datetime
+import hashlib
 import json
-import threading
-import time
 import uuid
 
 import webob
 import webob.dec
 
 from nova_hoststatus import microversion
-from nova_hoststatus import services
 
 MAX_VERSION = (2, 104)
 
@@ -48,10 +48,19 @@ class Service(object):
         self.heartbeat = (datetime.datetime.utcnow()
                           - datetime.timedelta(seconds=heartbeat_age))
 
+    def is_up(self):
+        return ((datetime.datetime.utcnow() - self.heartbeat).total_seconds()
+                <= self.down_time)
+
+    def host_status(self):
+        if self.forced_down:
+            return 'DOWN'
+        if self.disabled:
+            return 'MAINTENANCE'
+        return 'UP' if self.is_up() else 'UNKNOWN'
+
     def record(self):
-        up = not self.forced_down and (
-            (datetime.datetime.utcnow() - self.heartbeat).total_seconds()
-            <= self.down_time)
+        up = not self.forced_down and self.is_up()
         return {'id': self.id, 'binary': 'nova-compute', 'host': self.host,
                 'zone': 'nova', 'disabled_reason': None,
                 'status': 'disabled' if self.disabled else 'enabled',
@@ -60,19 +69,27 @@ class Service(object):
                 'updated_at': iso(self.heartbeat)}
 
 
+def host_id(project_id, host):
+    """Nova's ``hostId``: opaque per project, empty without a host."""
+    if not host:
+        return ''
+    return hashlib.sha224((project_id + host).encode('utf-8')).hexdigest()
+
+
 def server(server_id, project_id, host, user_id='owner-user'):
     return {'id': server_id, 'name': 'vm-%s' % server_id,
             'tenant_id': project_id, 'user_id': user_id, 'status': 'ACTIVE',
-            'hostId': services.host_id(project_id, host) if host else '',
-            '_host': host}
+            'hostId': host_id(project_id, host), '_host': host}
 
 
 class FakeNova(object):
-    def __init__(self):
+    def __init__(self, nova_values=False):
         self.services = {}
         self.servers = {}
         self.calls = []
-        self.fail_services = False
+        self.lookups = []
+        self.fail_lookups = False
+        self.nova_values = nova_values
 
     def add_service(self, service):
         self.services[service.host] = service
@@ -85,11 +102,25 @@ class FakeNova(object):
     def count(self, method, path):
         return sum(1 for call in self.calls if call[:2] == (method, path))
 
+    def host_status(self, host):
+        service = self.services.get(host)
+        return service.host_status() if service else ''
+
+    def lookup(self, context, server_ids):
+        """``{server id: host_status}``, as the filter reads Nova's records."""
+        self.lookups.append(list(server_ids))
+        if self.fail_lookups:
+            raise RuntimeError('cell database gone')
+        return {server_id: self.host_status(self.servers[server_id]['_host'])
+                for server_id in server_ids if server_id in self.servers}
+
     def _view(self, record, context):
         view = {k: v for k, v in record.items() if k != '_host'}
         cut_down = 'hostId' not in record  # a server in a down cell
         if not cut_down and context is not None and 'admin' in context.roles:
-            view[services.HOST_ATTRIBUTE] = record['_host']
+            view['OS-EXT-SRV-ATTR:host'] = record['_host']
+        if not cut_down and self.nova_values:
+            view['host_status'] = self.host_status(record['_host'])
         return view
 
     def _reply(self, version, status=200, body=None):
@@ -130,11 +161,6 @@ class FakeNova(object):
             status = 202 if req.method == 'POST' else 200
             return self._reply(version, status,
                                {'server': self._view(record, context)})
-        if parts[0] == 'os-services' and req.method == 'GET':
-            if self.fail_services:
-                return self._reply(version, 500, {'computeFault': {}})
-            return self._reply(version, body={'services': [
-                s.record() for s in self.services.values()]})
         if parts[0] == 'os-services' and req.method == 'DELETE':
             for host, service in list(self.services.items()):
                 if service.id == parts[1]:
@@ -157,62 +183,3 @@ class FakeNova(object):
             return self._reply(version, body={'service': service.record()})
         return webob.Response(body=b'plain text', content_type='text/plain')
 
-
-class MemoryClient(object):
-    """memcached's verbs over a dict with TTLs on a monotonic clock.
-
-    One process's stand-in for memcached: what unit tests share between
-    two directories, with the same expiry and atomicity rules.
-    """
-
-    def __init__(self, clock=time.monotonic):
-        self._clock = clock
-        self._items = {}
-        self._lock = threading.Lock()
-
-    def _live(self, key):
-        item = self._items.get(key)
-        if item is not None and item[1] is not None and \
-                item[1] <= self._clock():
-            del self._items[key]
-            return None
-        return item
-
-    def _expiry(self, ttl):
-        return self._clock() + ttl if ttl else None
-
-    def get_many(self, keys):
-        with self._lock:
-            return {key: self._live(key)[0] for key in keys
-                    if self._live(key) is not None}
-
-    def set_many(self, mapping, ttl):
-        with self._lock:
-            for key, value in mapping.items():
-                self._items[key] = (value, self._expiry(ttl))
-        return []
-
-    def add(self, key, value, ttl):
-        with self._lock:
-            if self._live(key) is not None:
-                return False
-            self._items[key] = (value, self._expiry(ttl))
-            return True
-
-    def incr(self, key):
-        with self._lock:
-            item = self._live(key)
-            if item is None:
-                return None
-            value = int(item[0]) + 1
-            self._items[key] = (str(value).encode('ascii'), item[1])
-            return value
-
-    def delete(self, key):
-        with self._lock:
-            self._items.pop(key, None)
-
-    def flush(self):
-        """Lose every value, as a restarted memcached does."""
-        with self._lock:
-            self._items.clear()

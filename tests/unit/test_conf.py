@@ -12,8 +12,7 @@
 
 """The filter's settings: paste values over ``[host_status]`` options."""
 
-import copy
-
+import fixtures
 from oslo_config import cfg
 import testtools
 
@@ -33,46 +32,49 @@ class SettingsTest(testtools.TestCase):
     def test_defaults(self):
         settings = self.settings()
         self.assertIsNone(settings.policy_file)
-        self.assertEqual(3.0, settings.service_cache_time)
-        self.assertEqual(60, settings.service_down_time)
+        self.assertEqual([], settings.deprecated)
 
-    def test_service_down_time_follows_the_services_own_option(self):
-        self.conf.register_opt(cfg.IntOpt('service_down_time', default=60))
-        self.conf.set_override('service_down_time', 120)
-        self.assertEqual(120, self.settings().service_down_time)
-
-    def test_config_file_options(self):
+    def test_config_file_option(self):
         settings = self.settings()
-        self.conf.set_override('service_down_time', 30, group='host_status')
         self.conf.set_override('policy_file', '/etc/nova/policy.yaml',
                                group='host_status')
-        self.assertEqual(30, settings.service_down_time)
         self.assertEqual('/etc/nova/policy.yaml', settings.policy_file)
 
-    def test_paste_value_wins_and_is_typed_by_the_option(self):
-        settings = self.settings(service_down_time='45',
-                                 service_cache_time='0.5')
-        self.conf.set_override('service_down_time', 30, group='host_status')
-        self.assertEqual(45, settings.service_down_time)
-        self.assertEqual(0.5, settings.service_cache_time)
+    def test_paste_value_wins(self):
+        settings = self.settings(policy_file='/tmp/p.json')
+        self.conf.set_override('policy_file', '/etc/nova/policy.yaml',
+                               group='host_status')
+        self.assertEqual('/tmp/p.json', settings.policy_file)
 
     def test_paste_values_are_not_written_into_the_config(self):
-        self.settings(service_down_time='45', policy_file='/tmp/p.json')
-        self.assertIsNone(self.conf.host_status.service_down_time)
+        self.settings(service_cache_time='45', policy_file='/tmp/p.json')
+        self.assertIsNone(self.conf.host_status.service_cache_time)
         self.assertIsNone(self.conf.host_status.policy_file)
+
+    def test_deprecated_settings_are_accepted_and_named(self):
+        path = self.useFixture(fixtures.TempDir()).path + '/nova.conf'
+        with open(path, 'w') as f:
+            f.write('[host_status]\nlease_time = 30\n')
+        self.conf(['--config-file', path])
+        log = self.useFixture(fixtures.FakeLogger())
+        settings = self.settings(service_down_time='45',
+                                 service_cache_time='0.5')
+        self.assertEqual(['service_down_time', 'service_cache_time',
+                          'lease_time'], settings.deprecated)
+        # One warning each: the paste values' here, the file's from
+        # oslo.config.
+        self.assertEqual(3, log.output.count('deprecated for removal'))
+        self.assertIn('"lease_time" from group "host_status"', log.output)
 
     def test_unknown_paste_setting_is_named(self):
         error = self.assertRaises(ValueError, self.settings,
-                                  service_downtime='45')
-        self.assertIn('service_downtime', str(error))
-        self.assertIn('service_down_time', str(error))
+                                  policy_fille='/tmp/p.json')
+        self.assertIn('policy_fille', str(error))
+        self.assertIn('policy_file', str(error))
 
     def test_bad_paste_value_is_named(self):
         error = self.assertRaises(ValueError, self.settings,
                                   service_down_time='soon')
-        self.assertIn('service_down_time', str(error))
-        error = self.assertRaises(ValueError, self.settings,
-                                  service_down_time='0')
         self.assertIn('service_down_time', str(error))
 
     def test_list_opts_for_the_generator(self):
@@ -83,5 +85,6 @@ class SettingsTest(testtools.TestCase):
                           'lease_time', 'cache_namespace',
                           'memcache_security_strategy',
                           'memcache_secret_key'], [o.name for o in opts])
+        self.assertEqual([False] + [True] * 7,
+                         [o.deprecated_for_removal for o in opts])
         self.assertIsNot(conf.OPTS[0], opts[0])
-        self.assertEqual(copy.deepcopy(conf.OPTS), opts)

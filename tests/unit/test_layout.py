@@ -37,12 +37,16 @@ import nova_hoststatus
 TOOLING = ('nova_hoststatus.tools', 'nova_hoststatus.cmd')
 ROOT = os.path.dirname(os.path.dirname(nova_hoststatus.__file__))
 SOURCES = ('nova_hoststatus', 'tests', 'benchmarks')
+# What nova-api loads of the package, in lines, at most.
+RUNTIME_LINES = 1200
 
 # Run in a child: builds the filter from its paste entry point over the
 # fake compute API, shows a server and forces a host down through it, and
 # prints the nova_hoststatus modules loaded.  Its first argument, if any,
 # names a module to import first (to prove the test sees one).
 _LOAD_FILTER = '''
+CACHE_CLIENTS = ('oslo_cache', 'dogpile', 'memcache', 'pymemcache',
+                 'bmemcached')
 import importlib
 import json
 import os
@@ -63,7 +67,7 @@ from tests.unit import fakes
            if ep.name == 'hoststatus']
 conf = cfg.ConfigOpts()
 conf([], project='nova-hoststatus-tests')
-nova = fakes.FakeNova()
+nova = fakes.FakeNova(nova_values=True)
 nova.add_service(fakes.Service('up-host'))
 nova.add_server(fakes.server('vm', 'owner-project', 'up-host'))
 with tempfile.TemporaryDirectory() as tmp:
@@ -91,8 +95,12 @@ with tempfile.TemporaryDirectory() as tmp:
             user_id='admin', project_id='admin', roles=['admin'])
         resp = req.get_response(app)
         answers.append([resp.status_int, resp.json])
+import threading
 print(json.dumps({
     'answers': answers,
+    'threads': threading.active_count(),
+    'cache_clients': sorted(name for name in sys.modules
+                            if name.split('.')[0] in CACHE_CLIENTS),
     'modules': sorted(name for name in sys.modules
                       if name.split('.')[0] == 'nova_hoststatus')}))
 '''
@@ -127,6 +135,21 @@ class FilterImportsTest(testtools.TestCase):
         self.assertEqual('DOWN', show[1]['server']['host_status'])
         self.assertIn('nova_hoststatus.middleware', loaded['modules'])
         self.assertEqual([], tooling(loaded['modules']))
+        # No copy of Nova's state: no cache client, no thread of its own.
+        self.assertEqual([], loaded['cache_clients'])
+        self.assertEqual(1, loaded['threads'])
+
+    def test_what_nova_api_loads_stays_small(self):
+        loaded = load_filter()['modules']
+        lines = 0
+        for name in loaded:
+            path = os.path.join(ROOT, *name.split('.'))
+            path = (os.path.join(path, '__init__.py') if os.path.isdir(path)
+                    else path + '.py')
+            with open(path, encoding='utf-8') as f:
+                lines += len(f.readlines())
+        self.assertGreater(lines, 500)
+        self.assertLessEqual(lines, RUNTIME_LINES)
 
     def test_an_import_of_tooling_is_seen(self):
         loaded = load_filter('nova_hoststatus.tools.strip')

@@ -13,11 +13,8 @@
 """The filter over the fake compute API: what callers see, what Nova gets."""
 
 import configparser
-import datetime
 import logging
 import os
-import threading
-import time
 
 import fixtures
 import paste.deploy
@@ -25,8 +22,7 @@ import webob
 
 from nova_hoststatus import middleware
 from nova_hoststatus import policies
-from nova_hoststatus import status
-from nova_hoststatus import store
+from nova_hoststatus import records
 from tests.unit import base
 from tests.unit import fakes
 
@@ -80,7 +76,7 @@ class HostStatusViewsTest(base.FilterTestCase):
         self.assertEqual({name: None for name in self.expected},
                          self.host_status_of('/servers/detail',
                                              version='2.15'))
-        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+        self.assertEqual([], self.nova.lookups)
 
     def test_latest(self):
         self.assertEqual(self.expected, self.host_status_of(
@@ -123,7 +119,7 @@ class HostStatusViewsTest(base.FilterTestCase):
         app.application = older_nova
         resp = self.request('/servers/up', app=app)
         self.assertNotIn('host_status', resp.json['server'])
-        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+        self.assertEqual([], self.nova.lookups)
 
 
 class PolicyTest(base.FilterTestCase):
@@ -143,7 +139,7 @@ class PolicyTest(base.FilterTestCase):
         self.assertEqual({'mine': None, 'mine-stale': None, 'theirs': None},
                          self.host_status_of('/servers/detail',
                                              caller=base.OWNER))
-        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+        self.assertEqual([], self.nova.lookups)
 
     def test_admin_or_owner_is_decided_per_server(self):
         self.write_policy(OWNER_RULE)
@@ -187,7 +183,7 @@ class PolicyTest(base.FilterTestCase):
         self.nova.servers['mine']['host_status'] = 'MAINTENANCE'
         self.assertEqual({'mine': 'MAINTENANCE'},
                          self.host_status_of('/servers/mine'))
-        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+        self.assertEqual([], self.nova.lookups)
 
     def test_broken_policy_file_leaves_the_key_out_not_the_response(self):
         with open(self.policy_path, 'w') as f:
@@ -231,170 +227,107 @@ class UpdateAndRebuildTest(base.FilterTestCase):
         resp = self.request('/servers/vm/action', method='POST',
                             version='2.75', body={'reboot': {'type': 'SOFT'}})
         self.assertNotIn('host_status', resp.json['server'])
-        self.assertEqual(0, self.nova.count('GET', '/os-services'))
+        self.assertEqual([], self.nova.lookups)
 
 
-class ServiceStateTest(base.FilterTestCase):
-    """Where state comes from: one cached call, refreshed and invalidated."""
-
-    paste_settings = {'service_cache_time': '60'}
+class NovaAnswerTest(base.FilterTestCase):
+    """Nova's own value stands; the filter reads Nova's records only for
+    the servers that lack one, once per response."""
 
     def setUp(self):
         super().setUp()
         self.hosts = [self.nova.add_service(fakes.Service('compute-%d' % i))
                       for i in range(10)]
+        self.nova.add_service(fakes.Service('stale-host', heartbeat_age=7200))
         for i in range(1000):
             self.nova.add_server(fakes.server(
                 'vm-%d' % i, 'project-%d' % (i % 7), 'compute-%d' % (i % 10),
                 user_id='user-%d' % (i % 7)))
 
-    def test_one_internal_call_for_a_thousand_server_listing(self):
-        for _ in range(3):
-            values = self.host_status_of('/servers/detail')
-            self.assertEqual(1000, len(values))
-            self.assertEqual({'UP'}, set(values.values()))
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+    def test_one_lookup_for_a_thousand_server_listing(self):
+        values = self.host_status_of('/servers/detail')
+        self.assertEqual(1000, len(values))
+        self.assertEqual({'UP'}, set(values.values()))
+        self.assertEqual([sorted(values)], [sorted(ids)
+                                            for ids in self.nova.lookups])
 
-    def test_a_service_deleted_then_back_behind_the_api_shows(self):
-        """As when a compute service is deleted and then restarted: the
-        next read asks Nova, which has a new record.
-        """
-        self.host_status_of('/servers/vm-3')
-        resp = self.request('/os-services/%s' % self.hosts[3].id,
-                            method='DELETE', version='2.53')
-        self.assertEqual(204, resp.status_int)
-        self.nova.add_service(fakes.Service('compute-3'))
+    def test_only_servers_without_novas_value_are_looked_up(self):
+        self.nova.servers['vm-1']['host_status'] = 'MAINTENANCE'
+        self.nova.servers['vm-2']['hostId'] = ''
+        self.nova.servers['vm-2']['_host'] = None
+        values = self.host_status_of('/servers/detail')
+        self.assertEqual(('MAINTENANCE', ''), (values['vm-1'],
+                                               values['vm-2']))
+        [looked_up] = self.nova.lookups
+        self.assertEqual(998, len(looked_up))
+        self.assertNotIn('vm-1', looked_up)
+        self.assertNotIn('vm-2', looked_up)
+
+    def test_every_change_shows_on_the_very_next_read(self):
+        """Nothing is kept between requests: a change made behind the
+        API, or through it, shows on the next read."""
         self.assertEqual({'vm-3': 'UP'}, self.host_status_of('/servers/vm-3'))
-        self.assertEqual(2, self.nova.count('GET', '/os-services'))
-
-    def test_force_down_shows_on_the_very_next_read(self):
-        self.write_policy(OWNER_RULE)
-        self.host_status_of('/servers/detail')
+        self.hosts[3].disabled = True
+        self.assertEqual({'vm-3': 'MAINTENANCE'},
+                         self.host_status_of('/servers/vm-3'))
         resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
                             body={'host': 'compute-3',
                                   'binary': 'nova-compute',
                                   'forced_down': True})
         self.assertEqual(200, resp.status_int)
-        values = self.host_status_of('/servers/detail')
-        self.assertEqual({'vm-%d' % i for i in range(3, 1000, 10)},
-                         {k for k, v in values.items() if v == 'DOWN'})
-        resp = self.request('/os-services/%s' % self.hosts[3].id,
-                            method='PUT', version='2.53',
-                            body={'forced_down': False})
-        self.assertEqual(200, resp.status_int)
-        self.assertEqual('UP', self.host_status_of('/servers/vm-3')['vm-3'])
-        # Nova's answers patched the host: nothing was listed again.
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
+        self.assertEqual({'vm-3': 'DOWN'}, self.host_status_of('/servers/vm-3'))
+        self.hosts[3].forced_down = False
+        self.hosts[3].disabled = False
+        self.assertEqual({'vm-3': 'UP'}, self.host_status_of('/servers/vm-3'))
 
-    def test_rejected_write_keeps_the_cache(self):
-        self.host_status_of('/servers/vm-1')
-        self.request(FORCE_DOWN, method='PUT', version='2.11',
-                     body={'host': 'compute-1'})
-        self.host_status_of('/servers/vm-1')
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
-
-    def test_heartbeat_ageing_needs_no_new_call(self):
-        self.assertEqual('UP', self.host_status_of('/servers/vm-1')['vm-1'])
-        later = status.utcnow() + datetime.timedelta(seconds=61)
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova_hoststatus.status.utcnow', lambda: later))
-        self.assertEqual('UNKNOWN',
-                         self.host_status_of('/servers/vm-1')['vm-1'])
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
-
-
-class SharedCacheTest(base.FilterTestCase):
-    """Two workers' filters, configured by one ``[cache]`` section."""
-
-    def setUp(self):
-        super().setUp()
-        # One in-process memcached stands for the one the workers share.
-        client = fakes.MemoryClient()
-        self.useFixture(fixtures.MonkeyPatch(
-            'nova_hoststatus.store.from_conf',
-            lambda conf, namespace, secret: store.SharedCache(
-                client, namespace or 'cloud', secret)))
-        self.worker_a = self.make_filter(service_cache_time='60')
-        self.worker_b = self.make_filter(service_cache_time='60')
-        self.nova.add_service(fakes.Service('compute-1'))
-        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
-
-    def status_on(self, worker):
-        resp = self.request('/servers/vm', app=worker)
-        self.assertEqual(200, resp.status_int, resp.text)
-        return resp.json['server'].get('host_status')
-
-    def test_the_filter_shares_its_state(self):
-        self.assertIsInstance(self.worker_a._directory._shared,
-                              store.SharedCache)
-
-    def test_force_down_through_one_shows_at_once_on_the_other(self):
-        self.assertEqual('UP', self.status_on(self.worker_a))
-        self.assertEqual('UP', self.status_on(self.worker_b))
-        resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
-                            body={'host': 'compute-1',
-                                  'binary': 'nova-compute',
-                                  'forced_down': True}, app=self.worker_a)
-        self.assertEqual(200, resp.status_int)
-        self.assertEqual('DOWN', self.status_on(self.worker_b))
-        self.assertEqual('DOWN', self.status_on(self.worker_a))
-        # One listing for both workers, none after the change: Nova's
-        # answer patched the host.
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
-
-
-class BehindTheAPITest(base.FilterTestCase):
-
-    paste_settings = {'service_cache_time': '0.05'}
-
-    def test_change_behind_the_api_shows_after_the_cache_time(self):
-        service = self.nova.add_service(fakes.Service('compute-1'))
-        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
-        self.assertEqual({'vm': 'UP'}, self.host_status_of('/servers/vm'))
-        service.disabled = True
-        time.sleep(0.1)
-        self.assertEqual({'vm': 'MAINTENANCE'},
-                         self.host_status_of('/servers/vm'))
-        self.assertEqual(2, self.nova.count('GET', '/os-services'))
+    def test_unknown_only_caller_on_an_up_host_gets_no_key(self):
+        """Nova leaves the key out for an unknown-only caller whose host
+        is not UNKNOWN; the filter's own reading agrees."""
+        self.write_policy({policies.SHOW_UNKNOWN_ONLY: 'rule:admin_or_owner'})
+        owner = dict(base.OWNER, project_id='project-3')
+        self.nova.servers['vm-10']['_host'] = 'stale-host'
+        self.nova.servers['vm-10']['hostId'] = fakes.host_id('project-3',
+                                                              'stale-host')
+        for nova_values in (False, True):
+            self.nova.nova_values = nova_values
+            self.assertEqual({'vm-3': None}, self.host_status_of(
+                '/servers/vm-3', caller=owner))
+            self.assertEqual({'vm-10': 'UNKNOWN'}, self.host_status_of(
+                '/servers/vm-10', caller=owner))
 
 
 class FailureTest(base.FilterTestCase):
+    """A failure to read Nova's records never fails the response."""
 
     def setUp(self):
         super().setUp()
         self.nova.add_service(fakes.Service('compute-1'))
         self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
+        self.nova.add_server(fakes.server('hostless', 'p', None))
+        self.nova.fail_lookups = True
 
-    def test_failed_lookup_reads_unknown(self):
-        self.nova.fail_services = True
+    def test_servers_keep_what_nova_gave_them(self):
         log = self.useFixture(fixtures.FakeLogger())
-        self.assertEqual({'vm': 'UNKNOWN'},
+        self.assertEqual({'vm': None, 'hostless': ''},
                          self.host_status_of('/servers/detail'))
-        self.assertIn('Compute services unavailable', log.output)
+        self.nova.servers['vm']['host_status'] = 'UP'
+        self.assertEqual({'vm': 'UP', 'hostless': ''},
+                         self.host_status_of('/servers/detail'))
+        self.assertEqual(1, log.output.count("Nova's records could not be "
+                                             "read (RuntimeError"))
 
-    def test_lookup_raising_reads_unknown(self):
-        def broken(environ, start_response):
-            if environ['PATH_INFO'] == '/os-services':
-                raise RuntimeError('database gone')
-            return self.nova(environ, start_response)
-        app = self.make_filter()
-        app.application = broken
-        resp = self.request('/servers/vm', app=app)
-        self.assertEqual(200, resp.status_int)
-        self.assertEqual('UNKNOWN', resp.json['server']['host_status'])
+    def test_a_hostless_server_is_empty_for_the_owner_too(self):
+        self.write_policy(OWNER_RULE)
+        self.assertEqual({'hostless': ''}, self.host_status_of(
+            '/servers/hostless', caller=dict(base.OWNER, project_id='p')))
 
-    def test_lookup_is_retried_after_a_back_off(self):
-        clock = [1000.0]
-        self.app._directory._clock = lambda: clock[0]
-        self.nova.fail_services = True
-        self.host_status_of('/servers/vm')
-        self.nova.fail_services = False
-        # Within the first back-off nothing is asked: no storm.
-        self.assertEqual({'vm': 'UNKNOWN'}, self.host_status_of('/servers/vm'))
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
-        clock[0] += 1.0
-        self.assertEqual({'vm': 'UP'}, self.host_status_of('/servers/vm'))
-        self.assertEqual(2, self.nova.count('GET', '/os-services'))
+
+class NovaRecordsTest(base.FilterTestCase):
+
+    def test_the_paste_filter_reads_novas_records(self):
+        app = middleware.filter_factory(
+            {}, oslo_config_config=self.conf)(self.nova)
+        self.assertIsInstance(app._lookup, records.NovaRecords)
 
 
 class PassThroughTest(base.FilterTestCase):
@@ -494,53 +427,22 @@ class ForceDownTest(base.FilterTestCase):
         self.assertIn('\\ud800\\nINFO forged', line)
         line.encode('utf-8')
 
-    def test_a_force_down_lists_no_services(self):
-        """Fresh or expired state: the fault monitor's call goes straight
-        to Nova; the newest microversion comes without a listing.
+    def test_a_force_down_reads_no_records(self):
+        """The fault monitor's call goes straight to Nova; the newest
+        microversion comes from Nova's own constant or version document.
         """
-        app = self.make_filter(service_cache_time='0.01')
-        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
-        self.request('/servers/vm', app=app)
-        time.sleep(0.02)
         for forced in (True, False):
             resp = self.request('/os-services/%s' % self.service.id,
                                 method='PUT', version='2.53',
-                                body={'forced_down': forced}, app=app)
+                                body={'forced_down': forced})
             self.assertEqual(200, resp.status_int)
         resp = self.request('/os-services/%s' % self.service.id,
                             method='PUT', version='latest',
-                            body={'forced_down': 'maybe'}, app=app)
+                            body={'forced_down': 'maybe'})
         self.assertEqual(400, resp.status_int)
-        self.assertEqual(1, self.nova.count('GET', '/os-services'))
-
-    def test_a_force_down_does_not_wait_for_a_listing_in_progress(self):
-        """Nothing the force-down path takes is held during a listing."""
-        self.nova.add_server(fakes.server('vm', 'p', 'compute-1'))
-        listing = threading.Event()
-        release = threading.Event()
-        nova = self.nova
-
-        def slow(environ, start_response):
-            if environ['PATH_INFO'] == '/os-services' and \
-                    environ['REQUEST_METHOD'] == 'GET':
-                listing.set()
-                release.wait(5)
-            return nova(environ, start_response)
-        app = self.make_filter()
-        app.application = slow
-        reader = threading.Thread(target=self.request,
-                                  args=('/servers/vm',), kwargs={'app': app})
-        reader.start()
-        self.addCleanup(reader.join)
-        self.addCleanup(release.set)
-        self.assertTrue(listing.wait(5))
-        started = time.monotonic()
-        resp = self.request(FORCE_DOWN, method='PUT', version='2.11',
-                            body={'host': 'compute-1',
-                                  'binary': 'nova-compute',
-                                  'forced_down': True}, app=app)
-        self.assertEqual(200, resp.status_int)
-        self.assertLess(time.monotonic() - started, 2.0)
+        self.assertEqual([], self.nova.lookups)
+        self.assertEqual(2, len([c for c in self.nova.calls
+                                 if c[0] == 'PUT']))
 
     def test_valid_body_is_passed_on_byte_for_byte(self):
         raw = b'{ "host":"compute-1", "binary":"nova-compute",' \
@@ -616,7 +518,21 @@ class PasteTest(base.FilterTestCase):
                           'osapi_compute_app_v21'], pipeline[-3:])
 
     def test_paste_settings_reach_the_filter(self):
-        app = self.make_filter(service_down_time='5',
-                               service_cache_time='7')
-        self.assertEqual(5, app._service_down_time)
-        self.assertEqual(7.0, app._directory._timing.service_cache_time)
+        other = os.path.join(self.tmp, 'other-policy.json')
+        with open(other, 'w') as f:
+            f.write('{}')
+        factory = middleware.filter_factory(
+            {}, oslo_config_config=self.conf, policy_file=other)
+        self.assertEqual(other, factory(self.nova)._enforcer.policy_path)
+
+    def test_a_deprecated_setting_is_accepted_with_one_warning(self):
+        log = self.useFixture(fixtures.FakeLogger())
+        factory = middleware.filter_factory(
+            {}, oslo_config_config=self.conf, service_cache_time='3',
+            memcache_secret_key='s3cret')
+        self.assertIsInstance(factory(self.nova), middleware.HostStatusFilter)
+        self.assertEqual(1, log.output.count('service_cache_time is '
+                                             'deprecated'))
+        self.assertEqual(1, log.output.count('memcache_secret_key is '
+                                             'deprecated'))
+        self.assertNotIn('s3cret', log.output)
