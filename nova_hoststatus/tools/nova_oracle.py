@@ -35,7 +35,9 @@ Protocol: one JSON object per line each way.  A batch names Nova's
 configuration arguments, optionally a policy file, callers
 ``[user_id, project_id, roles]`` and servers ``[project_id, user_id]``; the
 answer gives, per caller, Nova's ``is_admin`` and per server ``all``,
-``unknown-only`` or ``none``.
+``unknown-only`` or ``none`` (``seen``), and beside it the filter's own
+decision as it makes it inside nova-api, on the same Nova context
+(``filter_seen``).
 """
 
 import atexit
@@ -146,7 +148,12 @@ def _serve(requests, replies):
                     overwrite=False)
                 seen = [_SEEN[views.ViewBuilder._get_host_status_unknown_only(
                     context, instance)] for instance in instances]
-                results.append({'is_admin': context.is_admin, 'seen': seen})
+                check = policy.rule_check(context, enforcer=None)
+                filter_seen = [policy.decide(check, policy.server_target(
+                    {'tenant_id': instance.project_id})).value
+                    for instance in instances]
+                results.append({'is_admin': context.is_admin, 'seen': seen,
+                                'filter_seen': filter_seen})
             reply = {'results': results}
         except Exception:
             reply = {'error': traceback.format_exc()}

@@ -14,28 +14,25 @@
 
 Generated policy files (JSON and YAML) and ``[oslo_policy]
 enforce_new_defaults`` settings are each written once with a ``nova.conf``
-naming them.  For every caller and server the filter decides as it does for
-``GET /servers/{id}`` (``Enforcer.credentials``, ``decide``,
-``server_target``), and Nova decides in its own server view, run by
-:mod:`nova_hoststatus.tools.nova_oracle` in a child process that reads the
-same two files.  The child keeps Nova's process-wide policy state
-(``nova.conf.CONF``, ``nova.policy._ENFORCER``) away from the shared sandbox
-of this process, which these tests do not use at all.
+naming them.  For every caller and server Nova decides in its own server
+view, run by :mod:`nova_hoststatus.tools.nova_oracle` in a child process
+that reads the same two files, and two decisions of the filter's are
+compared with it:
 
-The filter is handed an oslo.context ``RequestContext`` of the caller:
-importing ``nova.context`` here would load eventlet before the shared
-sandbox loads Nova, which Nova refuses.  Its policy values are those of
-Nova's context but for ``is_admin``, which the filter decides itself and
-must decide as Nova did.  ``nova.policy`` is imported, as in nova-api, for
-the ``is_admin`` check it registers.
-
-One difference is by design: both host_status rules default to
-``rule:admin_api`` in the filter and to ``rule:context_is_admin`` in Nova.
-Every case is therefore also put to Nova with the filter's defaults written
-into the file, and the filter must match that answer exactly.  A case where
-the two Nova answers differ is counted as the documented class, and must
-come from a file that leaves a host_status rule at its default and
-overrides ``admin_api`` or ``context_is_admin``.
+* inside nova-api: the filter's decision on the same Nova context
+  (``policy.rule_check`` asks Nova's enforcer), made in the same child.
+  It must equal Nova's in every case, whatever the file overrides;
+* outside nova-api: the package's own enforcer (``Enforcer.credentials``,
+  ``decide``, ``server_target``), here, on an oslo.context
+  ``RequestContext`` of the caller.  Importing ``nova.context`` here would
+  load eventlet before the shared sandbox loads Nova, which Nova refuses.
+  Its defaults for both host_status rules are the package's
+  ``rule:admin_api`` where Nova's are ``rule:context_is_admin``, so every
+  case is also put to Nova with the package's defaults written into the
+  file, and this decision must match that answer exactly.  A case where
+  the two Nova answers differ is counted as the documented class, and
+  must come from a file that leaves a host_status rule at its default and
+  overrides ``admin_api`` or ``context_is_admin``.
 
 ``NOVA_HOSTSTATUS_PARITY_SCALE`` (default 1) multiplies the number of
 generated examples.
@@ -169,7 +166,7 @@ def in_documented_class(rules):
                 and set(BASE_RULES) & set(rules))
 
 
-Row = collections.namedtuple('Row', 'caller server nova ours')
+Row = collections.namedtuple('Row', 'caller server nova ours in_nova')
 
 
 class Tally(object):
@@ -179,16 +176,19 @@ class Tally(object):
         self.compared = 0
         self.agreed = 0
         self.documented = 0
+        self.in_nova_agreed = 0
 
-    def add(self, nova, ours, documented):
+    def add(self, nova, ours, documented, in_nova=None):
         self.compared += 1
         self.agreed += nova == ours
         self.documented += documented
+        self.in_nova_agreed += nova == (ours if in_nova is None else in_nova)
 
     def summary(self, name):
-        return ('%s: %d cases compared, %d agree with Nova, %d in the '
-                'documented class' % (name, self.compared, self.agreed,
-                                      self.documented))
+        return ('%s: %d cases compared; inside nova-api %d agree with '
+                'Nova; outside it %d agree, %d in the documented class'
+                % (name, self.compared, self.in_nova_agreed, self.agreed,
+                   self.documented))
 
 
 class PolicyParityTest(testtools.TestCase):
@@ -250,15 +250,16 @@ class PolicyParityTest(testtools.TestCase):
                 user_id=user_id, project_id=project_id, roles=roles,
                 overwrite=False)
             credentials = enforcer.credentials(context)
-            for server, seen, want in zip(SERVERS, answer['seen'],
-                                          wanted['seen']):
+            check = policy.rule_check(context, enforcer)
+            for server, seen, want, in_nova in zip(
+                    SERVERS, answer['seen'], wanted['seen'],
+                    answer['filter_seen']):
                 target = policy.server_target(
                     {'tenant_id': server[0], 'user_id': server[1]})
-                ours = policy.decide(enforcer.check, credentials,
-                                     target).value
+                ours = policy.decide(check, target).value
                 documented = seen != want
-                self.tally.add(seen, ours, documented)
-                if (ours != want
+                self.tally.add(seen, ours, documented, in_nova)
+                if (ours != want or in_nova != seen
                         or credentials['is_admin'] != answer['is_admin']
                         or documented and not in_documented_class(rules)):
                     self.fail(
@@ -267,13 +268,14 @@ class PolicyParityTest(testtools.TestCase):
                         '[oslo_policy] enforce_new_defaults = %s\n'
                         'caller user_id=%s project_id=%s roles=%s, server '
                         'project_id=%s user_id=%s\n'
-                        'Nova: %s, is_admin %s; Nova with the filter\'s '
-                        'defaults in the file: %s; filter: %s, is_admin %s'
+                        'Nova: %s, is_admin %s; the filter in nova-api: %s; '
+                        'Nova with the package\'s defaults in the file: %s; '
+                        'the package\'s enforcer: %s, is_admin %s'
                         % (fmt, policy_text(rules, fmt),
                            enforce_new_defaults, user_id, project_id, roles,
                            server[0], server[1], seen, answer['is_admin'],
-                           want, ours, credentials['is_admin']))
-                rows.append(Row(caller, server, seen, ours))
+                           in_nova, want, ours, credentials['is_admin']))
+                rows.append(Row(caller, server, seen, ours, in_nova))
         return rows
 
     @parity_settings(60)
@@ -296,17 +298,19 @@ class PolicyParityTest(testtools.TestCase):
         self.compare(rules, fmt, enforce_new_defaults, callers)
         self.assertEqual(self.tally.agreed, self.tally.compared)
 
-    def test_documented_difference(self):
-        """The filter's ``rule:admin_api`` against Nova's default."""
+    def test_widened_admin_api(self):
+        """In nova-api the filter follows Nova where a file widens
+        ``admin_api``; the package's own ``rule:admin_api`` differs from
+        Nova's default only outside it."""
         everywhere = len(SERVERS)
         operator = ['user-c', 'project-c', ['operator']]
         admin = ['user-c', 'project-c', ['admin']]
         rows = self.compare({'admin_api': 'role:operator'}, 'yaml', True,
                             [operator, admin])
         self.assertEqual(
-            [(operator, 'none', 'all')] * everywhere
-            + [(admin, 'all', 'none')] * everywhere,
-            [(row.caller, row.nova, row.ours) for row in rows])
+            [(operator, 'none', 'all', 'none')] * everywhere
+            + [(admin, 'all', 'none', 'all')] * everywhere,
+            [(row.caller, row.nova, row.ours, row.in_nova) for row in rows])
 
         # An admin of project-b only, by the project in context_is_admin:
         # is_admin for the filter, an admin of no other project for Nova.
@@ -318,6 +322,8 @@ class PolicyParityTest(testtools.TestCase):
             [('all' if row.server[0] == 'project-b' else 'none', 'all')
              for row in rows],
             [(row.nova, row.ours) for row in rows])
+        self.assertEqual([row.nova for row in rows],
+                         [row.in_nova for row in rows])
         documented = self.tally.documented
         self.assertEqual(2 * everywhere + everywhere - 1, documented)
 
@@ -331,6 +337,7 @@ class PolicyParityTest(testtools.TestCase):
                      [project_admin])
         self.assertEqual(documented, self.tally.documented)
         self.assertEqual(self.tally.compared - documented, self.tally.agreed)
+        self.assertEqual(self.tally.compared, self.tally.in_nova_agreed)
 
     def test_user_id_rule_never_shows_host_status(self):
         """Nova's target has no user_id: such a rule matches nobody."""
@@ -377,21 +384,11 @@ class RealTokenParityTest(base.TestCase):
     imply), Nova's authtoken validates them, and Nova's own pipeline, asked
     with the same token, is the oracle.
 
-    Both host_status rules are written into every file, so no default is
-    used and nothing may differ.  A DOWN and an UNKNOWN server in each of
-    two projects tell "all", "unknown-only" and "none" apart.
-
-    Every file also lets the filter's own lookup through (LOOKUP_ALLOWED):
-    where Nova's policy denies its elevated ``GET /os-services``, every
-    value the filter gives turns UNKNOWN by design once its last list is
-    ``stale_if_error`` past its refresh (``nova-hoststatus check`` fails
-    such a deployment), so parity cannot hold there; and the back-off of
-    the failed lookups would outlast the test, leaving the next test in
-    this process without a list for up to 30 s.
+    In nova-api the filter decides with Nova's enforcer, so any file will
+    do: a host_status rule may be left at its default, and nothing may
+    differ.  A DOWN and an UNKNOWN server in each of two projects tell
+    "all", "unknown-only" and "none" apart.
     """
-
-    # The elevated context the filter lists with always has is_admin.
-    LOOKUP_ALLOWED = {SERVICES_LIST: 'is_admin:True'}
 
     # (project: 'own' or 'other', roles assigned)
     CALLERS = (('own', 'member'), ('own', 'reader'), ('own', 'manager'),
@@ -422,9 +419,8 @@ class RealTokenParityTest(base.TestCase):
         return result.status, result.json['server'].get('host_status')
 
     @parity_settings(12)
-    @hypothesis.given(rules=rule_files(required=policies.HOST_STATUS_RULES))
+    @hypothesis.given(rules=rule_files())
     def test_generated_files(self, rules):
-        rules = dict(rules, **self.LOOKUP_ALLOWED)
         self.set_policy(rules)
         for where, roles in self.CALLERS:
             project = self.project if where == 'own' else self.other
