@@ -37,21 +37,18 @@ OPTS = [
              'enforcer decides, from Nova\'s policy file.'),
 ]
 
-_IGNORED = ('ignored since the filter reads host_status from Nova\'s own '
-            'records, computed by Nova\'s own code, and keeps no copy of '
-            'them; it will be removed in the next release')
+_IGNORED = ('ignored: the filter reads host_status from Nova\'s own '
+            'records, with Nova\'s own code, and keeps no copy of them')
 _NOVA_DECIDES = ('ignored: Nova\'s servicegroup API decides, with Nova\'s '
-                 '[DEFAULT] service_down_time; it will be removed in the '
-                 'next release')
+                 '[DEFAULT] service_down_time')
 
 # Accepted for one release, with one warning each, then removed.
 DEPRECATED_OPTS = [
     cfg.IntOpt('service_down_time', deprecated_for_removal=True,
-               deprecated_reason=_NOVA_DECIDES,
-               help='Deprecated, ' + _NOVA_DECIDES + '.'),
+               deprecated_reason=_NOVA_DECIDES, help='No longer used.'),
 ] + [
     opt_type(name, deprecated_for_removal=True, deprecated_reason=_IGNORED,
-             help='Deprecated, ' + _IGNORED + '.', **extra)
+             help='No longer used.', **extra)
     for opt_type, name, extra in [
         (cfg.FloatOpt, 'service_cache_time', {}),
         (cfg.FloatOpt, 'stale_if_error', {}),
