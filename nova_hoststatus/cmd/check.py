@@ -308,7 +308,7 @@ def _paste_path(config, override):
 class NovaPolicy(object):
     """Nova's policy as nova-api's own enforcer holds it: the defaults
     Nova registers, under Nova's policy file.  ``known`` is false where
-    Nova is not importable: then only the file is read.
+    Nova is not importable; the package's enforcer then stands in.
     """
 
     def __init__(self, config):
