@@ -19,8 +19,8 @@ owner takes to learn that its host is down, in this process or, with
 the openstack CLI.  Both need the ``nova`` extra; ``--workers`` also needs
 the ``workers`` extra.  ``check``
 reads a deployment (nova.conf, api-paste.ini, the policy file) and tells
-whether the filter works there; it needs no extra, and compares with Nova's
-own decisions where Nova is installed.
+whether the filter works there; it needs no extra, and where Nova is
+installed its decisions are Nova's own, as the filter's are in nova-api.
 """
 
 import argparse

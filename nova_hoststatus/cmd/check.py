@@ -20,10 +20,13 @@ directories) and the policy file of ``[oslo_policy] policy_file``, each of
 which an option may replace.  Options nova.conf sets that nothing here
 knows are ignored, as oslo.config ignores them; the configuration is read
 into a ConfigOpts of its own, never the process's global one.  The checks
-themselves are in :mod:`nova_hoststatus.tools.checks`; Nova's own decisions
-come from :mod:`nova_hoststatus.tools.nova_oracle`, in a child process,
-where Nova is importable.  With ``--endpoint`` a server is also shown
-through the running API at 2.15 and 2.16; with ``--cloud`` (clouds.yaml,
+themselves are in :mod:`nova_hoststatus.tools.checks`.  Inside nova-api the
+filter decides who sees host_status with Nova's own enforcer, so where
+Nova is importable the rules checked are Nova's and the decisions Nova's
+own, from :mod:`nova_hoststatus.tools.nova_oracle` in a child process;
+elsewhere the package's own enforcer decides, as the filter does outside
+nova-api.  With ``--endpoint`` a server is also shown through the running
+API at 2.15 and 2.16; with ``--cloud`` (clouds.yaml,
 :mod:`nova_hoststatus.tools.clouds`) the callers of the "who sees
 host_status" matrix are real ones, with the roles Keystone gives them, and
 the server is read through the API as each of them.
@@ -44,29 +47,22 @@ import argparse
 import collections
 import configparser
 import contextlib
-import importlib
 import json
 import logging
 import os
-import socket
 import sys
-import tempfile
 import textwrap
 import urllib.error
 import urllib.request
-import warnings
 
-from oslo_cache import core as cache
 from oslo_config import cfg
-from oslo_context import context as oslo_context
 from oslo_policy import opts as policy_opts
+from oslo_policy import policy as oslo_policy
 
 from nova_hoststatus import conf
-from nova_hoststatus import directory
 from nova_hoststatus import microversion
 from nova_hoststatus import policies
 from nova_hoststatus import policy
-from nova_hoststatus import store
 from nova_hoststatus.tools import checks
 from nova_hoststatus.tools import clouds
 from nova_hoststatus.tools import nova_oracle
@@ -75,13 +71,19 @@ DEFAULT_CONFIG = '/etc/nova/nova.conf'
 TITLE = 'nova-hoststatus check'
 WIDTH = 78
 HTTP_TIMEOUT = 10
-MEMCACHED_PORT = 11211
-MEMCACHED_TIMEOUT = 1.0
 # The microversions a server is shown at: the last without host_status,
 # the first with it.
 LIVE_VERSIONS = ('2.15', '2.16')
 # The servers the token lists that a server with a host is looked for in.
 LISTED = 100
+# The rules a decision on host_status reaches from.
+DECISION_ROOTS = sorted(policies.HOST_STATUS_RULES) + [
+    policies.CONTEXT_IS_ADMIN]
+CYCLE = 'rules the decisions need refer to each other without end'
+# Loggers that warn of what the rows report: oslo.policy of the policy
+# file, and of deprecated settings oslo.config (nova.conf's) and the
+# package (the paste section's).
+REPORTED_BY_ROWS = ('oslo_policy', 'oslo_config', conf.__name__)
 
 
 class Unreadable(Exception):
@@ -98,7 +100,9 @@ def register(commands):
         'check', help='check a deployment of the filter',
         description='Check that the filter is deployed so that it works: '
                     'its place in the pipeline, the policy rules, who sees '
-                    'host_status, its internal lookup, timing and [cache]. '
+                    'host_status (Nova\'s own decision where Nova is '
+                    'importable, as in nova-api), where host state comes '
+                    'from and which deprecated settings are still set. '
                     'Exit status 0 when no check fails, 1 when one does, '
                     '2 when the deployment cannot be read or a --cloud '
                     'cannot be logged in.')
@@ -190,10 +194,11 @@ def _header(text):
 
 def run(args):
     """Check the deployment; print the rows; the exit status."""
-    try:
-        deployment = Deployment.read(args)
-    except Unreadable as exc:
-        return _cannot(args, 'cannot read the deployment: %s' % exc)
+    with _quiet_reported_logs():
+        try:
+            deployment = Deployment.read(args)
+        except Unreadable as exc:
+            return _cannot(args, 'cannot read the deployment: %s' % exc)
     try:
         logins = [clouds.login(cloud) for cloud in args.clouds]
     except clouds.LoginError as exc:
@@ -202,7 +207,7 @@ def run(args):
     if logins and not endpoint:
         return _cannot(args, 'the catalog of cloud %r has no compute '
                              'endpoint: give --endpoint' % args.clouds[0])
-    with _quiet_policy_log():
+    with _quiet_reported_logs():
         live, real = None, None
         if endpoint:
             live, read = deployment.check_live(args, endpoint, logins)
@@ -253,27 +258,17 @@ def _shown_as(endpoint, server_id, token):
 
 
 @contextlib.contextmanager
-def _quiet_policy_log():
-    """oslo.policy logs what the policy row reports; once is enough."""
-    logger = logging.getLogger('oslo_policy')
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+def _quiet_reported_logs():
+    """Loggers that would tell what the rows report: once is enough."""
+    loggers = [logging.getLogger(name) for name in REPORTED_BY_ROWS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(level)
-
-
-@contextlib.contextmanager
-def _quiet_eventlet_import():
-    """oslo.cache's memcached backends import eventlet, which warns on
-    import that it is deprecated, in 9 lines: nothing a deployment can act
-    on here.  Only that warning, from oslo.cache's import, is left out.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated',
-                                module=r'oslo_cache\.')
-        yield
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _register(config):
@@ -282,17 +277,8 @@ def _register(config):
                                    default='api-paste.ini',
                                    deprecated_group='DEFAULT'),
                         group='wsgi')
-    config.register_opts([
-        cfg.IntOpt('service_down_time', default=conf.NOVA_SERVICE_DOWN_TIME),
-        cfg.IntOpt('report_interval', default=10),
-    ])
-    for group, opts in policy_opts.list_opts() + conf.list_opts():
+    for group, opts in policy_opts.list_opts():
         config.register_opts(opts, group=group)
-    # What the cache namespace is derived from, as in nova-api.
-    for group in ('api_database', 'database'):
-        config.register_opt(cfg.StrOpt('connection', secret=True),
-                            group=group)
-    cache.configure(config)
 
 
 def _config_args(args):
@@ -319,6 +305,42 @@ def _paste_path(config, override):
     return path
 
 
+class NovaPolicy(object):
+    """Nova's policy as nova-api's own enforcer holds it: the defaults
+    Nova registers, under Nova's policy file.  ``known`` is false where
+    Nova is not importable; the package's enforcer then stands in.
+    """
+
+    def __init__(self, config):
+        self._enforcer = oslo_policy.Enforcer(config)
+        # The policy row reports what matters; oslo.policy's warnings
+        # about Nova's own deprecated rules are Nova's to give.
+        self._enforcer.suppress_deprecation_warnings = True
+        self._enforcer.suppress_default_change_warnings = True
+        try:
+            from nova import policies as nova_policies
+        except ImportError:
+            self.known = False
+        else:
+            self._enforcer.register_defaults(nova_policies.list_rules())
+            self.known = True
+
+    def rules(self):
+        """The rules in force, ``{name: check string}``, as oslo.policy
+        parsed them; raises ValueError (or another error of the parser)
+        when the policy file does not parse.
+        """
+        self._enforcer.load_rules()
+        return {name: str(check)
+                for name, check in self._enforcer.rules.items()}
+
+    def file_rules(self):
+        """The rules the policy file sets, as written there."""
+        self._enforcer.load_rules()
+        return {name: rule.check_str
+                for name, rule in self._enforcer.file_rules.items()}
+
+
 class Deployment(object):
     """What the files of one nova-api say, read once."""
 
@@ -330,13 +352,11 @@ class Deployment(object):
         self.paste = paste
         self.settings = settings
         self.policy_override = policy_override
+        # The package's own enforcer: the filter's where the caller's
+        # context is not Nova's, outside nova-api.
         self.filter_enforcer = policy.Enforcer(config, settings.policy_file)
-        # Without a policy_file of its own the filter reads Nova's file:
-        # one enforcer serves both.
-        self.nova_enforcer = (policy.Enforcer(config) if settings.policy_file
-                              else self.filter_enforcer)
-        self.nova_known = any(rule.name == checks.SERVICES_LIST
-                              for rule in policy.registered_defaults())
+        # Nova's, which decides inside nova-api.
+        self.nova_policy = NovaPolicy(config)
 
     @classmethod
     def read(cls, args):
@@ -364,30 +384,18 @@ class Deployment(object):
         section = paste.in_use()
         local_conf = paste.local_conf(section) if section else {}
         try:
+            # nova.conf's own values first: one it cannot hold shows here.
+            settings = conf.Settings({conf.CONFIG_OBJECT: config})
+        except ValueError as exc:
+            raise Unreadable(exc)
+        try:
             settings = conf.Settings(dict(
                 local_conf, **{conf.CONFIG_OBJECT: config}))
         except ValueError:
             # The pipeline row reports it; the rest goes on with nova.conf.
-            settings = conf.Settings({conf.CONFIG_OBJECT: config})
-        deployment = cls(config, config_args, paste_path, paste, settings,
-                         policy_override)
-        try:
-            deployment.timing = deployment._timing()
-            dict(config.cache.items())
-        except ValueError as exc:
-            raise Unreadable(exc)
-        return deployment
-
-    def _timing(self):
-        """The timing settings, read here so that a value nova.conf cannot
-        hold shows before any check runs.
-        """
-        return {
-            'service_down_time': self.settings.service_down_time,
-            'service_cache_time': self.settings.service_cache_time,
-            'nova_service_down_time': self.config.service_down_time,
-            'report_interval': self.config.report_interval,
-        }
+            pass
+        return cls(config, config_args, paste_path, paste, settings,
+                   policy_override)
 
     def check(self, roles, real=None):
         """Every check of the files, in order; ``real`` (a
@@ -396,77 +404,42 @@ class Deployment(object):
         """
         results = [checks.check_pipeline(self.paste, self.paste_path)]
         results += self._policy(roles, real)
-        values = self.timing
-        results.append(checks.check_timing(
-            values['service_down_time'], values['nova_service_down_time'],
-            values['service_cache_time'], values['report_interval']))
-        cache_conf = self.config.cache
-        with _quiet_eventlet_import():
-            results.append(checks.check_shared_state(
-                cache_conf.enabled, cache_conf.backend,
-                _memcache_servers(cache_conf), cache_conf.memcache_dead_retry,
-                probe_memcached, self.load_cache_backend, self.sharing))
+        results.append(checks.check_host_state(self.settings.deprecated))
         return results
 
-    def sharing(self):
-        """What this deployment's filters share, read as a filter reads it.
-        """
-        namespace = self.settings.cache_namespace
-        derived = not namespace
-        try:
-            shared = store.from_conf(self.config, namespace,
-                                     self.settings.cache_secret)
-            if shared is None:
-                return checks.Sharing(namespace, derived, False, None,
-                                      'the backend is not a memcached one')
-            meta = shared.get(directory.META)
-            listing = json.loads(meta) if meta is not None else None
-        except (ValueError, store.CacheUnavailable) as exc:
-            return checks.Sharing(namespace or store.default_namespace(
-                self.config), derived, False, None, str(exc))
-        return checks.Sharing(shared.namespace, derived, shared.protected,
-                              listing, None)
-
-    def load_cache_backend(self):
-        """``(True, None)`` when ``[cache]``'s backend builds here, as the
-        filter builds it in nova-api, else ``(False, why)``.
-        """
-        # dogpile reports a missing client library only as a plugin it
-        # cannot find: name the library first where it is known.
-        library = CACHE_CLIENT_LIBRARIES.get(self.config.cache.backend)
-        try:
-            if library:
-                importlib.import_module(library)
-            cache.configure_cache_region(self.config, cache.create_region())
-        except Exception as exc:
-            return False, str(exc) or type(exc).__name__
-        return True, None
-
     def _policy(self, roles, real):
-        """The rows of the policy, of who sees host_status and of the
-        internal lookup.
-        """
+        """The rows of the policy and of who sees host_status."""
         try:
-            rules, file_rules = self._rules(self.filter_enforcer,
-                                            self.settings.policy_file)
-            nova_rules, nova_file_rules = self._rules(self.nova_enforcer,
-                                                      None)
+            rules, file_rules = self._deciding_rules()
         except _Unparsable as exc:
-            why = 'the policy file does not parse'
-            return [checks.Result(
-                checks.POLICY, checks.Code.FAILURE, str(exc),
-                'correct the policy file: JSON or YAML, one '
-                '"name": "check string" per rule')] + [
-                checks.not_checked(name, why, 'fix the policy row')
-                for name in (checks.WHO_SEES, checks.LOOKUP)]
-        return [checks.check_policy(
-            rules, file_rules, self.filter_enforcer.policy_path,
-            self.nova_enforcer.policy_path, self.nova_known,
-            self.config.oslo_policy.policy_default_rule)] + self._callers(
-                roles, rules, nova_rules, nova_file_rules, real)
+            return [
+                checks.Result(checks.POLICY, checks.Code.FAILURE, str(exc),
+                              'correct the policy file: JSON or YAML, one '
+                              '"name": "check string" per rule'),
+                checks.not_checked(checks.WHO_SEES,
+                                   'the policy file does not parse',
+                                   'fix the policy row')]
+        rows = [checks.check_policy(
+            rules, file_rules, self._found(self.settings.policy_file),
+            self._found(None), self.nova_policy.known,
+            self.config.oslo_policy.policy_default_rule)]
+        if checks.cycles(rules, DECISION_ROOTS):
+            rows.append(checks.not_checked(checks.WHO_SEES, CYCLE,
+                                           'break the cycle'))
+        else:
+            rows.append(self._who_sees(roles, real))
+        return rows
 
-    def _rules(self, enforcer, policy_file):
-        """The rules in force, and those of the file ``enforcer`` reads."""
+    def _deciding_rules(self):
+        """The rules in force where the decision is made, and those its
+        policy file sets: Nova's own enforcer's where Nova is importable,
+        else the package's; raises _Unparsable.
+        """
+        if self.nova_policy.known:
+            enforcer, policy_file = self.nova_policy, None
+        else:
+            enforcer, policy_file = (self.filter_enforcer,
+                                     self.settings.policy_file)
         try:
             return enforcer.rules(), enforcer.file_rules()
         except (ValueError, AttributeError, TypeError, OSError) as exc:
@@ -477,21 +450,20 @@ class Deployment(object):
         """The path of ``policy_file``, else of Nova's, as oslo.policy
         finds it.
         """
-        name = policy_file or self.config.oslo_policy.policy_file
-        return self.config.find_file(name) or name
+        return self._found(policy_file) or (
+            policy_file or self.config.oslo_policy.policy_file)
 
-    def _callers(self, roles, rules, nova_rules, nova_file_rules, real):
-        """The rows of who sees host_status and of the internal lookup,
-        for the usual callers of a server, or for the real ones of
-        ``real`` and its server.
+    def _found(self, policy_file):
+        """The path of ``policy_file``, else of Nova's, as oslo.policy
+        finds it; None when there is no such file.
         """
-        roots = list(policies.HOST_STATUS_RULES) + [
-            policies.CONTEXT_IS_ADMIN]
-        if (checks.cycles(rules, roots) or
-                checks.cycles(nova_rules, roots + [checks.SERVICES_LIST])):
-            why = 'rules the decisions need refer to each other without end'
-            return [checks.not_checked(name, why, 'break the cycle')
-                    for name in (checks.WHO_SEES, checks.LOOKUP)]
+        return self.config.find_file(
+            policy_file or self.config.oslo_policy.policy_file)
+
+    def _who_sees(self, roles, real):
+        """The row of who sees host_status: the usual callers of a server,
+        or the real ones of ``real`` and its server.
+        """
         if real:
             project = real.server.get('tenant_id')
             user = real.server.get('user_id')
@@ -504,51 +476,32 @@ class Deployment(object):
             project, user = checks.SERVER_PROJECT, checks.SERVER_USER
             callers = checks.usual_callers(roles)
             shown = None
-        ours = checks.visibility(self.filter_enforcer, callers, project)
-        nova, nova_own, error = None, None, None
-        if self.nova_known:
-            try:
-                nova, nova_own = self._nova_decisions(
-                    callers, nova_file_rules, project, user)
-            except nova_oracle.OracleError as exc:
-                error = str(exc).strip().splitlines()[-1]
-        same_file = (self.filter_enforcer.policy_path ==
-                     self.nova_enforcer.policy_path)
-        return [
-            checks.check_who_sees(callers, ours, nova, nova_own, same_file,
-                                  error, shown),
-            checks.check_lookup(self.nova_enforcer.check, callers, ours,
-                                nova_rules.get(checks.SERVICES_LIST),
-                                self.nova_known),
-        ]
+        try:
+            decisions = self._decisions(callers, project, user)
+        except nova_oracle.OracleError as exc:
+            return checks.not_checked(
+                checks.WHO_SEES,
+                "Nova's own decision could not be had: %s" % _last_line(exc),
+                "run the check in nova-api's environment")
+        return checks.check_who_sees(callers, decisions,
+                                     self.nova_policy.known, shown)
 
-    def _nova_decisions(self, callers, nova_file_rules, project, user):
-        """Nova's decision for each caller, on a server of ``project`` and
-        ``user``: with the filter's defaults for the host_status rules, and
-        with its own.
+    def _decisions(self, callers, project, user):
+        """What each of ``callers`` sees of a server of ``project`` and
+        ``user``: Nova's own decision where Nova is importable (as the
+        filter asks Nova's enforcer in nova-api), with Nova's defaults and
+        the deployment's policy file; else the package's enforcer's, as
+        the filter decides outside nova-api.  Raises OracleError when
+        Nova's cannot be had.
         """
-        asked = [[caller.user_id, caller.project_id, list(caller.roles)]
-                 for caller in callers]
-        servers = [[project, user]]
-        oracle = nova_oracle.shared()
-
-        def ask(policy_file):
-            answer = oracle.ask(self.config_args, asked, servers,
-                                policy_file)
-            return [result['seen'][0] for result in answer['results']]
-
-        own = ask(self.policy_override)
-        defaults = {rule.name: rule.check_str
-                    for rule in policies.list_rules()
-                    if rule.name in policies.HOST_STATUS_RULES}
-        with_ours = dict(defaults, **nova_file_rules)
-        if with_ours == nova_file_rules:
-            return own, own
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, 'policy.json')
-            with open(path, 'w') as f:
-                json.dump(with_ours, f)
-            return ask(path), own
+        if not self.nova_policy.known:
+            return checks.visibility(self.filter_enforcer, callers, project)
+        answer = nova_oracle.shared().ask(
+            self.config_args,
+            [[caller.user_id, caller.project_id, list(caller.roles)]
+             for caller in callers],
+            [[project, user]], self.policy_override)
+        return [result['seen'][0] for result in answer['results']]
 
     def check_live(self, args, endpoint, logins=()):
         """Show a server through the running API at 2.15 and 2.16, with
@@ -605,10 +558,11 @@ class Deployment(object):
         return checks.check_live(answers, expected, described), read
 
     def _expected(self, args, headers, answer, caller=None):
-        """The filter's decision for the token's caller, if it is known:
+        """The decision for the token's caller, if its roles are known:
         from ``caller`` (what Keystone said of a --cloud login), Keystone
         at --auth-url, or the headers; --token-roles and --token-project
-        win.
+        win.  Nova's own decision where Nova is importable, as in
+        nova-api; else the package's enforcer's.
         """
         named = {name.lower(): value for name, value in headers.items()}
         if caller:
@@ -620,15 +574,31 @@ class Deployment(object):
             return None, None
         project = args.token_project or named.get('x-project-id')
         roles = [role.strip() for role in roles.split(',') if role.strip()]
-        context = oslo_context.RequestContext(
-            user_id=named.get('x-user-id'), project_id=project, roles=roles,
-            overwrite=False)
-        target = policy.server_target(answer.body)
-        seen = policy.decide(self.filter_enforcer.check,
-                             self.filter_enforcer.credentials(context),
-                             target)
-        return seen.value, 'roles %s, project %s (the server\'s: %s)' % (
-            ','.join(roles), project or 'not given', target['project_id'])
+        server_project = policy.server_target(answer.body)['project_id']
+        described = 'roles %s, project %s (the server\'s: %s)' % (
+            ','.join(roles), project or 'not given', server_project)
+        undecidable = self._undecidable()
+        if undecidable:
+            return None, '%s; not judged: %s' % (described, undecidable)
+        holder = checks.Caller('token', named.get('x-user-id'), project,
+                               tuple(roles))
+        try:
+            [seen] = self._decisions([holder], server_project,
+                                     answer.body.get('user_id'))
+        except nova_oracle.OracleError as exc:
+            why = "Nova's own decision could not be had: %s" % _last_line(exc)
+            return None, '%s; not judged: %s' % (described, why)
+        return seen, described
+
+    def _undecidable(self):
+        """Why the policy gives no decision, or None when it does."""
+        try:
+            rules, _ = self._deciding_rules()
+        except _Unparsable:
+            return 'the policy file does not parse'
+        if checks.cycles(rules, DECISION_ROOTS):
+            return CYCLE
+        return None
 
 
 def token_caller(auth_url, token):
@@ -648,70 +618,9 @@ def token_caller(auth_url, token):
             'x-user-id': token_doc.get('user', {}).get('id')}
 
 
-def _memcache_servers(cache_conf):
-    """The memcached servers ``[cache]`` names; a ``url`` backend argument
-    wins, as in oslo.cache.
-    """
-    for argument in cache_conf.backend_argument:
-        name, _, value = argument.partition(':')
-        if name == 'url':
-            return [server.strip() for server in value.split(',')]
-    return cache_conf.memcache_servers
-
-
-def _memcached_address(server):
-    """(family, address) of a python-memcached server string."""
-    if server.startswith('unix:'):
-        return socket.AF_UNIX, server[len('unix:'):]
-    for prefix in ('inet6:', 'inet:'):
-        if server.startswith(prefix):
-            server = server[len(prefix):]
-    if server.startswith('['):
-        host, _, port = server[1:].partition(']')
-        port = port.lstrip(':')
-    elif server.count(':') == 1:
-        host, _, port = server.partition(':')
-    else:
-        host, port = server, ''
-    return socket.AF_INET, (host, int(port or MEMCACHED_PORT))
-
-
-# The module each memcached backend of [cache] imports its client from.
-CACHE_CLIENT_LIBRARIES = {
-    'oslo_cache.memcache_pool': 'memcache',
-    'dogpile.cache.memcached': 'memcache',
-    'dogpile.cache.pymemcache': 'pymemcache',
-    'dogpile.cache.bmemcached': 'bmemcached',
-}
-
-
-def probe_memcached(server, timeout=MEMCACHED_TIMEOUT):
-    """``(True, version)`` when memcached at ``server`` answers its
-    ``version`` command within ``timeout`` seconds, else ``(False, why)``.
-    """
-    try:
-        family, address = _memcached_address(server)
-        if family == socket.AF_UNIX:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            sock.connect(address)
-        else:
-            sock = socket.create_connection(address, timeout)
-        with sock:
-            sock.settimeout(timeout)
-            sock.sendall(b'version\r\n')
-            reply = b''
-            while not reply.endswith(b'\r\n'):
-                chunk = sock.recv(256)
-                if not chunk:
-                    break
-                reply += chunk
-    except (OSError, ValueError) as exc:
-        return False, str(exc) or type(exc).__name__
-    if reply.startswith(b'VERSION '):
-        return True, reply[len(b'VERSION '):].strip().decode('ascii',
-                                                             'replace')
-    return False, 'it answered %r' % reply[:60]
+def _last_line(error):
+    """The last line of an error's text: a traceback's exception."""
+    return str(error).strip().splitlines()[-1]
 
 
 def _get(url, headers):

@@ -14,15 +14,15 @@
 
 The sandbox writes a nova.conf, api-paste.ini and policy.json that run
 Nova's API with the filter (``config_dir``, as for uWSGI); ``check`` must
-pass them, with Nova's own decisions beside the filter's, and must fail
-each broken copy with the row that names the mistake.  ``--endpoint``
-reads a server through the sandbox's API on a loopback port.
+pass them, with Nova's own decisions, which are the filter's in nova-api,
+and must fail each broken copy with the row that names the mistake.
+``--endpoint`` reads a server through the sandbox's API on a loopback
+port.
 """
 
 import io
 import json
 import os
-import socket
 
 import fixtures
 
@@ -34,15 +34,16 @@ from nova_hoststatus.tools import sandbox
 from tests.functional import base
 
 FILTER_AT = 'keystonecontext hoststatus'
+USE = 'use = egg:nova-hoststatus#hoststatus'
 
 
 class CheckTestCase(base.TestCase):
     """Runs ``check`` on copies of the sandbox's deployment files."""
 
-    def deployment(self, rules=None, cache_servers=None):
+    def deployment(self, rules=None):
         """A copy of the sandbox's deployment files; its nova.conf."""
         path = self.useFixture(fixtures.TempDir()).path
-        self.sandbox.config_dir(path, rules, cache_servers)
+        self.sandbox.config_dir(path, rules)
         return os.path.join(path, 'nova.conf')
 
     def edit(self, config_file, name, old, new):
@@ -79,24 +80,44 @@ class CheckTest(CheckTestCase):
         self.assertRow('Success', rows['pipeline'],
                        'keystonecontext hoststatus strip_nova_host_status '
                        'osapi_compute_app_v21')
+        self.assertEqual(['pipeline', 'policy', 'who sees host_status',
+                          'host state'], list(rows))
+        self.assertRow('Success', rows['policy'],
+                       "defaults: Nova's own",
+                       'os_compute_api:servers:show:host_status = '
+                       'rule:context_is_admin (default)')
         who = rows['who sees host_status']['details'].splitlines()
-        self.assertEqual(['caller', 'roles', 'filter', 'Nova'],
-                         who[0].split())
+        self.assertEqual(['caller', 'roles', 'decision'], who[0].split())
         self.assertEqual('all', who[1].split()[-1])
-        self.assertRow('Success', rows['internal lookup'], 'allowed')
-        self.assertRow('Success', rows['timing'],
-                       'filter %d s, Nova %d s' % (
-                           sandbox.SERVICE_DOWN_TIME,
-                           sandbox.SERVICE_DOWN_TIME))
+        self.assertRow('Success', rows['who sees host_status'],
+                       "decision: Nova's own enforcer's")
+        self.assertRow('Success', rows['host state'],
+                       "read from Nova's own records on each request")
 
-    def test_owner_rule_beside_nova(self):
+    def matrix(self, rows):
+        """The decision for each usual caller, by label."""
+        lines = rows['who sees host_status']['details'].splitlines()
+        return {line.split('  ')[0]: line.split()[-1]
+                for line in lines[1:] if '  ' in line}
+
+    def test_owner_rule_is_novas_decision(self):
         rows = self.check(self.deployment(base.ADMIN_OR_OWNER), '--role',
                           'manager', status=0)
-        lines = rows['who sees host_status']['details'].splitlines()
-        self.assertEqual(['member', 'member,reader', 'all', 'all'],
-                         lines[2].split())
-        self.assertEqual(['role', 'manager', 'manager', 'all', 'all'],
-                         lines[5].split())
+        self.assertEqual({'administrator': 'all', 'member': 'all',
+                          'reader': 'all', 'member, other project': 'none',
+                          'role manager': 'all'}, self.matrix(rows))
+
+    def test_widened_admin_api_is_decided_as_nova_decides(self):
+        """The package's default of the host_status rules, rule:admin_api,
+        would show a member all under this policy; Nova's own,
+        rule:context_is_admin, shows it none, and Nova's decides.
+        """
+        rows = self.check(self.deployment({'admin_api': 'role:member'}),
+                          status=0)
+        self.assertEqual({'administrator': 'all', 'member': 'none',
+                          'reader': 'none', 'member, other project': 'none'},
+                         self.matrix(rows))
+        self.assertRow('Success', rows['who sees host_status'])
 
     def test_filter_before_keystonecontext_fails(self):
         config_file = self.deployment()
@@ -129,36 +150,37 @@ class CheckTest(CheckTestCase):
         self.assertRow('Failure', rows['policy'],
                        'without end: a -> b -> a')
 
-    def test_services_list_denied_to_administrators_fails(self):
-        rows = self.check(self.deployment(
-            {'os_compute_api:os-services:list': '!'}), status=1)
-        self.assertRow('Failure', rows['internal lookup'],
-                       'administrator, elevated', 'denied')
-
-    def test_filter_reading_another_policy_file_fails(self):
+    def test_filters_own_policy_file_is_read_only_outside_nova_api(self):
         config_file = self.deployment()
         other = os.path.join(os.path.dirname(config_file), 'other.json')
         with open(other, 'w') as f:
             json.dump(base.ADMIN_OR_OWNER, f)
-        self.edit(config_file, 'api-paste.ini',
-                  'use = egg:nova-hoststatus#hoststatus',
-                  'use = egg:nova-hoststatus#hoststatus\n'
-                  'policy_file = %s' % other)
-        rows = self.check(config_file, status=1)
-        self.assertRow('Warning', rows['policy'], 'the filter reads %s'
-                       % other)
-        self.assertRow('Failure', rows['who sees host_status'],
-                       'member: the filter shows all, Nova none',
-                       "let the filter read Nova's policy file")
+        self.edit(config_file, 'api-paste.ini', USE,
+                  USE + '\npolicy_file = %s' % other)
+        rows = self.check(config_file, status=0)
+        self.assertRow('Warning', rows['policy'],
+                       "the filter's policy_file (%s) is read only outside "
+                       'nova-api' % other,
+                       "in nova-api Nova's policy file (%s) decides"
+                       % os.path.join(os.path.dirname(config_file),
+                                      'policy.json'),
+                       'unset policy_file in the filter section and '
+                       '[host_status]')
+        self.assertEqual('none', self.matrix(rows)['member'])
 
-    def test_memcached_that_does_not_answer_fails(self):
-        listener = socket.socket()
-        listener.bind(('127.0.0.1', 0))
-        server = '127.0.0.1:%d' % listener.getsockname()[1]
-        listener.close()
-        rows = self.check(self.deployment(cache_servers=server), status=1)
-        self.assertRow('Failure', rows['shared state'],
-                       'memcached %s does not answer' % server)
+    def test_deprecated_settings_still_set_warn(self):
+        config_file = self.deployment()
+        self.edit(config_file, 'api-paste.ini', USE,
+                  USE + '\nservice_cache_time = 3')
+        with open(config_file, 'a') as f:
+            f.write('\n[host_status]\nservice_down_time = 60\n')
+        rows = self.check(config_file, status=0)
+        self.assertRow('Warning', rows['host state'],
+                       'service_cache_time is still set',
+                       'service_down_time is still set',
+                       'remove service_cache_time; it is ignored and will '
+                       'be removed in the next release',
+                       'remove service_down_time; it is ignored')
 
     def test_missing_config_file_cannot_be_read(self):
         err = self.useFixture(fixtures.MonkeyPatch(
@@ -250,7 +272,7 @@ class RealCallersTest(CheckTestCase):
         for row in rows.values():
             self.assertRow('Success', row)
         header = rows['who sees host_status']['details'].splitlines()[0]
-        self.assertEqual(['caller', 'roles', 'filter', 'Nova', 'API'],
+        self.assertEqual(['caller', 'roles', 'decision', 'API'],
                          header.split())
         # Roles from the assignments, those they imply included: the
         # owner holds member, and reader through it.
@@ -258,12 +280,11 @@ class RealCallersTest(CheckTestCase):
         self.assertIn('reader', matrix['owner'][0].split(','))
         self.assertEqual('reader', matrix['reader'][0])
         self.assertIn('admin', matrix['admin'][0].split(','))
-        self.assertEqual(['all', 'all', "'DOWN'"], matrix['owner'][1:])
-        self.assertEqual(['all', 'all', "'DOWN'"], matrix['reader'][1:])
-        self.assertEqual(['all', 'all', "'DOWN'"], matrix['admin'][1:])
+        self.assertEqual(['all', "'DOWN'"], matrix['owner'][1:])
+        self.assertEqual(['all', "'DOWN'"], matrix['reader'][1:])
+        self.assertEqual(['all', "'DOWN'"], matrix['admin'][1:])
         # Nova keeps another project's server from its member.
-        self.assertEqual(['none', 'none', 'kept', '(404)'],
-                         matrix['other'][1:])
+        self.assertEqual(['none', 'kept', '(404)'], matrix['other'][1:])
         # The live row is read as the first cloud, with its own roles.
         self.assertRow('Success', rows['live API'],
                        "at 2.16 (Nova answered 2.16): host_status = 'DOWN'",
@@ -273,9 +294,8 @@ class RealCallersTest(CheckTestCase):
         rules = {'os_compute_api:servers:show:host_status': 'role:member'}
         rows, matrix = self.real_check(rules, '--cloud', 'reader',
                                        '--cloud', 'owner', status=0)
-        self.assertEqual(['reader', 'none', 'none', 'absent'],
-                         matrix['reader'])
-        self.assertEqual(['all', 'all', "'DOWN'"], matrix['owner'][1:])
+        self.assertEqual(['reader', 'none', 'absent'], matrix['reader'])
+        self.assertEqual(['all', "'DOWN'"], matrix['owner'][1:])
 
     def test_an_api_that_shows_what_the_files_deny_fails(self):
         """The API runs with the owner rule, the files checked say

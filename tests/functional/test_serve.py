@@ -130,7 +130,7 @@ class TestServeCommand(testtools.TestCase):
         self.assertEqual(0, check.returncode, check.stdout + check.stderr)
         rows = {row['check']: row for row in json.loads(check.stdout)}
         matrix = rows['who sees host_status']['details'].splitlines()
-        self.assertEqual(['caller', 'roles', 'filter', 'Nova', 'API'],
+        self.assertEqual(['caller', 'roles', 'decision', 'API'],
                          matrix[0].split())
         self.assertEqual(['owner', 'reader', 'other', 'admin'],
                          [line.split()[0] for line in matrix[1:5]])

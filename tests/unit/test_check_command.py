@@ -11,28 +11,34 @@
 # under the License.
 
 """``nova-hoststatus check`` on deployments written by each test: how it
-reads them, its exit status and output, and its probes of memcached and of
-a running API (stand-ins on loopback ports)."""
+reads them, its exit status and output, whose decisions it reports (Nova's
+own where Nova is importable: a stand-in here, as the unit tests run
+without Nova), and its probe of a running API (a stand-in on a loopback
+port)."""
 
 import io
 import json
 import os
 import shutil
-import socket
 import sys
 import threading
-import warnings
+import types
+from unittest import mock
 from wsgiref import simple_server
 
 import fixtures
+from oslo_policy import policy as oslo_policy
 import testtools
 
 from nova_hoststatus import cmd
 from nova_hoststatus.cmd import check
+from nova_hoststatus import policies
 from nova_hoststatus.tools import clouds
+from nova_hoststatus.tools import nova_oracle
 
 API_PASTE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
                          'api-paste.ini')
+USE = 'use = egg:nova-hoststatus#hoststatus'
 NOVA_CONF = """\
 [DEFAULT]
 service_down_time = 60
@@ -49,9 +55,62 @@ x = y
 """
 
 
+# What a stand-in Nova registers: Nova 34's base rules the checks reach,
+# and its defaults of the two host_status rules.
+NOVA_RULES = {
+    'context_is_admin': 'role:admin',
+    'admin_or_owner': 'is_admin:True or project_id:%(project_id)s',
+    'admin_api': 'is_admin:True',
+    policies.SHOW_HOST_STATUS: 'rule:context_is_admin',
+    policies.SHOW_UNKNOWN_ONLY: 'rule:context_is_admin',
+}
+
+
 def paste_text():
     with open(API_PASTE) as f:
         return f.read()
+
+
+class FakeOracle(object):
+    """Nova's decisions as :mod:`.nova_oracle` gives them, with Nova's
+    defaults: all for an administrator, none for anyone else; or
+    ``error``.  Every batch asked is kept.
+    """
+
+    def __init__(self):
+        self.batches = []
+        self.error = None
+
+    def ask(self, config_args, callers, servers, policy_file=None):
+        self.batches.append((config_args, callers, servers, policy_file))
+        if self.error:
+            raise nova_oracle.OracleError(self.error)
+        return {'results': [
+            {'is_admin': 'admin' in roles,
+             'seen': ['all' if 'admin' in roles else 'none'] * len(servers)}
+            for _, _, roles in callers]}
+
+
+class FakeNova(fixtures.Fixture):
+    """Nova importable, as in nova-api's environment: ``nova.policies``
+    registers :data:`NOVA_RULES`, and :attr:`oracle` answers for Nova.
+    """
+
+    def _setUp(self):
+        nova_policies = types.ModuleType('nova.policies')
+        nova_policies.list_rules = lambda: [
+            oslo_policy.RuleDefault(name, check_str)
+            for name, check_str in NOVA_RULES.items()]
+        nova = types.ModuleType('nova')
+        nova.policies = nova_policies
+        modules = mock.patch.dict(sys.modules, {
+            'nova': nova, 'nova.policies': nova_policies})
+        modules.start()
+        self.addCleanup(modules.stop)
+        self.oracle = FakeOracle()
+        self.useFixture(fixtures.MockPatch(
+            'nova_hoststatus.tools.nova_oracle.shared',
+            return_value=self.oracle))
 
 
 class QuietHandler(simple_server.WSGIRequestHandler):
@@ -105,8 +164,7 @@ class ReadTest(CommandTestCase):
     def test_good_deployment_passes(self):
         rows = self.rows('--config-file', self.nova_conf, status=0)
         self.assertEqual(['pipeline', 'policy', 'who sees host_status',
-                          'internal lookup', 'timing', 'shared state'],
-                         list(rows))
+                          'host state'], list(rows))
         self.assertEqual('Success', rows['pipeline']['result'])
         self.assertIn('paste file: %s' % os.path.join(self.dir,
                                                       'api-paste.ini'),
@@ -117,50 +175,6 @@ class ReadTest(CommandTestCase):
         for row in rows.values():
             self.assertEqual({'check', 'result', 'details', 'fix'},
                              set(row))
-
-    def test_cache_backend_without_its_client_library_fails(self):
-        # As on a nova-api whose Python lacks python-memcached.
-        self.useFixture(fixtures.MockPatch(
-            'nova_hoststatus.cmd.check.CACHE_CLIENT_LIBRARIES',
-            {'oslo_cache.memcache_pool': 'memcache_not_installed'}))
-        self.write('nova.conf', NOVA_CONF + '\n[cache]\nenabled = true\n'
-                   'backend = oslo_cache.memcache_pool\n'
-                   'memcache_servers = 127.0.0.1:1\n')
-        rows = self.rows('--config-file', self.nova_conf, status=1)
-        self.assertEqual('Failure', rows['shared state']['result'])
-        self.assertIn('cannot be loaded in this Python',
-                      rows['shared state']['details'])
-        self.assertIn("No module named 'memcache_not_installed'",
-                      rows['shared state']['details'])
-        self.assertIn('python-memcached', rows['shared state']['fix'])
-
-    def test_eventlet_deprecation_from_oslo_cache_is_left_out(self):
-        # As oslo.cache's memcached backends import eventlet; another
-        # warning, or the same from elsewhere, still shows.
-        def configure(conf, region):
-            for module in ('oslo_cache._bmemcache_pool', 'elsewhere'):
-                warnings.warn_explicit(
-                    '\nEventlet is deprecated. It is currently being ...',
-                    UserWarning, module + '.py', 22, module=module)
-            warnings.warn_explicit('another', UserWarning,
-                                   'oslo_cache._bmemcache_pool.py', 23,
-                                   module='oslo_cache._bmemcache_pool')
-            raise ValueError('no backend here')
-
-        self.useFixture(fixtures.MockPatch(
-            'nova_hoststatus.cmd.check.CACHE_CLIENT_LIBRARIES', {}))
-        self.useFixture(fixtures.MockPatch(
-            'oslo_cache.core.configure_cache_region', configure))
-        self.write('nova.conf', NOVA_CONF + '\n[cache]\nenabled = true\n'
-                   'backend = oslo_cache.memcache_pool\n'
-                   'memcache_servers = 127.0.0.1:1\n')
-        with warnings.catch_warnings(record=True) as shown:
-            warnings.simplefilter('always')
-            self.rows('--config-file', self.nova_conf, status=1)
-        self.assertEqual(
-            {('elsewhere.py', 'Eventlet'),
-             ('oslo_cache._bmemcache_pool.py', 'another')},
-            {(w.filename, str(w.message).split()[0]) for w in shown})
 
     def test_config_dir(self):
         os.makedirs(os.path.join(self.dir, 'conf.d'))
@@ -235,11 +249,11 @@ class ReadTest(CommandTestCase):
         self.assertIn('does not parse', err)
 
     def test_value_nova_conf_cannot_hold_cannot_be_read(self):
-        self.edit('nova.conf', 'service_down_time = 60',
-                  'service_down_time = soon')
+        self.write('nova.conf', NOVA_CONF + '\n[host_status]\n'
+                   'service_cache_time = soon\n')
         code, out, err = self.run_check('--config-file', self.nova_conf)
         self.assertEqual(2, code)
-        self.assertIn('service_down_time', err)
+        self.assertIn('service_cache_time', err)
 
     def test_paste_and_policy_files_may_be_named(self):
         other = self.write('other/paste.ini', paste_text().replace(
@@ -262,7 +276,8 @@ class ReadTest(CommandTestCase):
         self.assertEqual('Failure', rows['policy']['result'])
         self.assertIn('does not parse', rows['policy']['details'])
         self.assertEqual('Warning', rows['who sees host_status']['result'])
-        self.assertIn('Not checked', rows['internal lookup']['details'])
+        self.assertIn('Not checked: the policy file does not parse',
+                      rows['who sees host_status']['details'])
 
     def test_cycle_is_not_put_to_the_enforcer(self):
         self.write('policy.json', json.dumps({
@@ -274,11 +289,51 @@ class ReadTest(CommandTestCase):
                       rows['who sees host_status']['details'])
 
     def test_paste_settings_of_the_filter_apply(self):
-        self.edit('api-paste.ini', '# service_down_time = 60',
-                  'service_down_time = 30')
+        other = self.write('other.json', json.dumps(
+            {'os_compute_api:servers:show:host_status': 'role:reader'}))
+        self.edit('api-paste.ini', USE, USE + '\npolicy_file = ' + other)
         rows = self.rows('--config-file', self.nova_conf, status=0)
-        self.assertEqual('Warning', rows['timing']['result'])
-        self.assertIn('filter 30 s, Nova 60 s', rows['timing']['details'])
+        self.assertIn('policy file: ' + other, rows['policy']['details'])
+        self.assertIn("the filter's policy_file (%s) is read only outside "
+                      'nova-api' % other, rows['policy']['details'])
+        self.assertEqual(['reader', 'reader', 'all'], rows[
+            'who sees host_status']['details'].splitlines()[3].split())
+
+    def test_host_state_comes_from_novas_records(self):
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        self.assertEqual('Success', rows['host state']['result'])
+        self.assertIn("read from Nova's own records on each request",
+                      rows['host state']['details'])
+
+    def test_deprecated_settings_still_set_warn_by_name(self):
+        self.edit('api-paste.ini', USE, USE + '\nservice_cache_time = 3')
+        self.write('nova.conf', NOVA_CONF + '\n[host_status]\n'
+                   'memcache_security_strategy = MAC\n')
+        code, out, err = self.run_check('--format', 'json', '--config-file',
+                                        self.nova_conf)
+        self.assertEqual(0, code, out + err)
+        row = {row['check']: row for row in json.loads(out)}['host state']
+        self.assertEqual('Warning', row['result'])
+        self.assertIn('service_cache_time is still set', row['details'])
+        self.assertIn('memcache_security_strategy is still set',
+                      row['details'])
+        self.assertEqual(
+            ['remove service_cache_time; it is ignored and will be removed '
+             'in the next release',
+             'remove memcache_security_strategy; it is ignored and will be '
+             'removed in the next release'], row['fix'].splitlines())
+        # The row says it; the deprecation warnings of the settings'
+        # readers are not repeated on stderr.
+        self.assertEqual('', err)
+
+    def test_cache_of_nova_conf_is_novas_business(self):
+        self.write('nova.conf', NOVA_CONF + '\n[cache]\nenabled = true\n'
+                   'backend = oslo_cache.memcache_pool\n'
+                   'memcache_servers = 127.0.0.1:1\n')
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        self.assertEqual('Success', rows['host state']['result'])
+        self.assertIn("[cache] in nova.conf is Nova's own business",
+                      rows['host state']['details'])
 
     def test_roles_join_the_matrix(self):
         rows = self.rows('--config-file', self.nova_conf, '--role', 'ops',
@@ -303,6 +358,88 @@ class ReadTest(CommandTestCase):
         self.assertIn('--header', err.getvalue())
 
 
+class NovaDecidesTest(CommandTestCase):
+    """Where Nova is importable the decisions are Nova's own, as the
+    filter's are in nova-api: Nova's defaults, Nova's policy file.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.oracle = self.useFixture(FakeNova()).oracle
+
+    def matrix(self, rows):
+        return {line.split('  ')[0]: line.split()[-1] for line in
+                rows['who sees host_status']['details'].splitlines()[1:5]}
+
+    def test_the_matrix_is_novas_decision(self):
+        # admin_api widened: the package's default of the host_status
+        # rules (rule:admin_api) would show a member all; Nova's
+        # (rule:context_is_admin) shows it none, and Nova's is the row's.
+        self.write('policy.json', json.dumps({'admin_api': 'role:member'}))
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        self.assertEqual({'administrator': 'all', 'member': 'none',
+                          'reader': 'none', 'member, other project': 'none'},
+                         self.matrix(rows))
+        self.assertEqual('Success', rows['who sees host_status']['result'])
+        self.assertIn("decision: Nova's own enforcer's",
+                      rows['who sees host_status']['details'])
+        [(config_args, callers, servers, policy_file)] = self.oracle.batches
+        self.assertEqual(['--config-file', self.nova_conf], config_args)
+        self.assertIsNone(policy_file)
+        self.assertEqual([[check.checks.SERVER_PROJECT,
+                           check.checks.SERVER_USER]], servers)
+        self.assertEqual(['check-member', check.checks.SERVER_PROJECT,
+                          ['member', 'reader']], callers[1])
+
+    def test_the_policy_row_shows_novas_defaults(self):
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        details = rows['policy']['details']
+        self.assertIn("defaults: Nova's own", details)
+        self.assertIn('os_compute_api:servers:show:host_status = '
+                      'rule:context_is_admin (default)', details)
+        self.assertNotIn('admin_api', details)
+
+    def test_policy_file_option_goes_to_nova(self):
+        path = self.write('other/policy.yaml',
+                          '"os_compute_api:servers:show:host_status": '
+                          '"rule:admin_or_owner"\n')
+        rows = self.rows('--config-file', self.nova_conf, '--policy-file',
+                         path, status=0)
+        self.assertEqual(path, self.oracle.batches[0][3])
+        self.assertIn('policy file: ' + path, rows['policy']['details'])
+
+    def test_the_filters_own_policy_file_does_not_decide(self):
+        other = self.write('other.json', json.dumps(
+            {'os_compute_api:servers:show:host_status': '@'}))
+        self.edit('api-paste.ini', USE, USE + '\npolicy_file = ' + other)
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        self.assertEqual('Warning', rows['policy']['result'])
+        self.assertIn("the filter's policy_file (%s) is read only outside "
+                      "nova-api, where the caller's context is not Nova's; "
+                      "in nova-api Nova's policy file (%s) decides" % (
+                          other, os.path.join(self.dir, 'policy.json')),
+                      rows['policy']['details'])
+        self.assertEqual('unset policy_file in the filter section and '
+                         '[host_status]', rows['policy']['fix'])
+        self.assertEqual('none', self.matrix(rows)['member'])
+
+    def test_nova_that_cannot_answer_is_said(self):
+        self.oracle.error = ('Traceback (most recent call last):\n  ...\n'
+                             "ImportError: cannot import name 'x'")
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        self.assertEqual('Warning', rows['who sees host_status']['result'])
+        self.assertEqual("Not checked: Nova's own decision could not be "
+                         "had: ImportError: cannot import name 'x'",
+                         rows['who sees host_status']['details'])
+
+    def test_a_cycle_is_not_put_to_nova(self):
+        self.write('policy.json', json.dumps({
+            'context_is_admin': 'rule:a', 'a': 'rule:context_is_admin'}))
+        rows = self.rows('--config-file', self.nova_conf, status=1)
+        self.assertIn('Not checked', rows['who sees host_status']['details'])
+        self.assertEqual([], self.oracle.batches)
+
+
 class RenderTest(testtools.TestCase):
 
     def test_long_lines_wrap_and_single_lines_stay(self):
@@ -319,54 +456,6 @@ class RenderTest(testtools.TestCase):
         text = check.render([check.checks.Result(
             'x', check.checks.Code.SUCCESS, 'caller  roles\n' + row)])
         self.assertIn('|   %s |' % row, text)
-
-
-class MemcachedTest(testtools.TestCase):
-
-    def serve_once(self, reply):
-        """A one-connection server on loopback answering ``reply``."""
-        listener = socket.socket()
-        listener.bind(('127.0.0.1', 0))
-        listener.listen(1)
-        self.addCleanup(listener.close)
-
-        def answer():
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(64)
-                conn.sendall(reply)
-        thread = threading.Thread(target=answer, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join, 5)
-        return '127.0.0.1:%d' % listener.getsockname()[1]
-
-    def test_version_answer(self):
-        server = self.serve_once(b'VERSION 1.6.21\r\n')
-        self.assertEqual((True, '1.6.21'), check.probe_memcached(server))
-
-    def test_other_answer(self):
-        server = self.serve_once(b'ERROR\r\n')
-        self.assertEqual((False, "it answered b'ERROR\\r\\n'"),
-                         check.probe_memcached(server))
-
-    def test_refused(self):
-        listener = socket.socket()
-        listener.bind(('127.0.0.1', 0))
-        port = listener.getsockname()[1]
-        listener.close()
-        answered, why = check.probe_memcached('127.0.0.1:%d' % port)
-        self.assertFalse(answered)
-        self.assertIn('refused', why)
-
-    def test_addresses(self):
-        self.assertEqual((socket.AF_INET, ('10.0.0.1', 11211)),
-                         check._memcached_address('10.0.0.1'))
-        self.assertEqual((socket.AF_INET, ('::1', 11212)),
-                         check._memcached_address('inet6:[::1]:11212'))
-        self.assertEqual((socket.AF_INET, ('mc', 1)),
-                         check._memcached_address('inet:mc:1'))
-        self.assertEqual((socket.AF_UNIX, '/run/mc.sock'),
-                         check._memcached_address('unix:/run/mc.sock'))
 
 
 class LiveTest(CommandTestCase):
@@ -452,3 +541,27 @@ class LiveTest(CommandTestCase):
                          'http://127.0.0.1:9/v2.1', '--server', 'x',
                          status=1)
         self.assertIn('no answer', rows['live API']['details'])
+
+    def test_novas_decision_judges_the_token(self):
+        oracle = self.useFixture(FakeNova()).oracle
+        # admin_api widened: a member would see host_status by the
+        # package's defaults, and sees none of it by Nova's.
+        self.write('policy.json', json.dumps({'admin_api': 'role:member'}))
+        url, _ = self.serve('9.99')
+        rows = self.rows('--config-file', self.nova_conf, '--endpoint', url,
+                         '--token-roles', 'member', '--token-project', 'p1',
+                         status=0)
+        self.assertIn('the policy shows this caller: none',
+                      rows['live API']['details'])
+        config_args, callers, servers, _ = oracle.batches[0]
+        self.assertEqual([[None, 'p1', ['member']]], callers)
+        self.assertEqual([['p1', None]], servers)
+
+    def test_nova_that_cannot_answer_leaves_the_token_unjudged(self):
+        self.useFixture(FakeNova()).oracle.error = 'OSError: gone'
+        url, _ = self.serve('2.16')
+        rows = self.rows('--config-file', self.nova_conf, '--endpoint', url,
+                         '--token-roles', 'admin', status=0)
+        self.assertIn("not judged: Nova's own decision could not be had: "
+                      'OSError: gone', rows['live API']['details'])
+        self.assertNotIn('the policy shows', rows['live API']['details'])

@@ -14,21 +14,20 @@
 
 Every way the filter goes wrong in production is a deployment mistake that
 fails quietly: the filter in the wrong place of the pipeline
-(:mod:`.pipeline`), a rule naming a rule that does not exist or an
-internal lookup that policy denies (:mod:`.policy`), a memcached that does
-not answer (:mod:`.cache`), a running API that does not show what the
-policy says (:mod:`.live`).  Each check takes what the deployment's files
-say, already read (the text of ``api-paste.ini``, rule dicts, numbers, and
-the callables that answer a policy rule or probe a memcached), and returns
-a :class:`.result.Result`.  Reading the files and asking Nova is
+(:mod:`.pipeline`), a rule naming a rule that does not exist
+(:mod:`.policy`), a setting that no longer does anything (:mod:`.state`),
+a running API that does not show what the policy says (:mod:`.live`).
+Each check takes what the deployment's files say, already read (the text
+of ``api-paste.ini``, rule dicts, decisions, setting names), and returns a
+:class:`.result.Result`.  Reading the files and asking Nova is
 :mod:`nova_hoststatus.cmd.check`'s job.
 """
 
-from nova_hoststatus.tools.checks import cache
 from nova_hoststatus.tools.checks import live
 from nova_hoststatus.tools.checks import pipeline
 from nova_hoststatus.tools.checks import policy
 from nova_hoststatus.tools.checks import result
+from nova_hoststatus.tools.checks import state
 
 # The names the command and the tests use, as ``checks.NAME``.
 
@@ -48,9 +47,6 @@ check_pipeline = pipeline.check_pipeline
 
 POLICY = policy.POLICY
 WHO_SEES = policy.WHO_SEES
-LOOKUP = policy.LOOKUP
-SERVICES_LIST = policy.SERVICES_LIST
-NOVA_ADMIN = policy.NOVA_ADMIN
 SERVER_PROJECT = policy.SERVER_PROJECT
 OTHER_PROJECT = policy.OTHER_PROJECT
 SERVER_USER = policy.SERVER_USER
@@ -62,14 +58,9 @@ usual_callers = policy.usual_callers
 role_callers = policy.role_callers
 visibility = policy.visibility
 check_who_sees = policy.check_who_sees
-check_lookup = policy.check_lookup
 
-TIMING = cache.TIMING
-SHARED_STATE = cache.SHARED_STATE
-PYMEMCACHE = cache.PYMEMCACHE
-Sharing = cache.Sharing
-check_timing = cache.check_timing
-check_shared_state = cache.check_shared_state
+HOST_STATE = state.HOST_STATE
+check_host_state = state.check_host_state
 
 LIVE = live.LIVE
 Answer = live.Answer

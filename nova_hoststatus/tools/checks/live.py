@@ -75,9 +75,10 @@ def check_live(answers, expected=None, caller=None):
     """``host_status`` shows through the running API as the policy says.
 
     Never below 2.16; at 2.16 for the callers the policy shows it to.
-    ``expected`` is the filter's decision for the token's caller
-    (``all``, ``unknown-only`` or ``none``), None when the caller's roles
-    were not given: then only its presence can be reported.
+    ``expected`` is the decision for the token's caller (``all``,
+    ``unknown-only`` or ``none``: Nova's own where Nova is importable, as
+    in nova-api), None when the caller's roles were not given: then only
+    its presence can be reported.
     """
     found = result.Findings(LIVE)
     if caller:

@@ -218,8 +218,8 @@ def _tail(elements, start):
 def check_pipeline(paste, path=None):
     """The filter sits where it sees the caller, in every ``/v2.1`` API.
 
-    After the context filter (``keystonecontext``), so that it reads the
-    caller Nova authenticated and hands its internal lookup Nova's context;
+    After the context filter (``keystonecontext``), so that it has the
+    caller's Nova context, whose enforcer decides who sees host_status;
     before the application, so that it sees Nova's responses.  Not in the
     legacy ``/v2`` API, which Nova answers at 2.1, with no version header:
     there the filter adds no host_status and may answer a bad force-down

@@ -10,14 +10,15 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The policy checks: the rules resolve, who sees host_status, the lookup.
+"""The policy checks: the rules resolve, and who sees host_status.
 
 ``policy``: both host_status rules resolve, through rules that are
-defined, without a cycle.  ``who sees host_status``: the filter's decision
-for a matrix of usual callers, or for real callers with what the running
-API showed each, beside Nova's own.  ``internal lookup``:
-the filter's elevated ``GET /os-services`` passes Nova's policy for every
-caller that may see host_status.
+defined, without a cycle.  ``who sees host_status``: the decision for a
+matrix of usual callers, or for real callers with what the running API
+showed each.  Inside nova-api the filter's decision is Nova's own
+enforcer's (Nova's registered defaults, Nova's policy file), so where Nova
+is importable the rules and decisions checked are Nova's; elsewhere the
+package's own enforcer's, as the filter decides outside nova-api.
 """
 
 import collections
@@ -26,18 +27,11 @@ from oslo_context import context as oslo_context
 
 from nova_hoststatus import policies
 from nova_hoststatus import policy
-from nova_hoststatus import services
-from nova_hoststatus import status
 from nova_hoststatus.tools.checks import live
 from nova_hoststatus.tools.checks import result
 
 POLICY = 'policy'
 WHO_SEES = 'who sees host_status'
-LOOKUP = 'internal lookup'
-
-SERVICES_LIST = 'os_compute_api:os-services:list'
-# Nova's defaults, for both host_status rules and for SERVICES_LIST.
-NOVA_ADMIN = 'rule:context_is_admin'
 
 
 def _tokens(check_str):
@@ -81,27 +75,37 @@ def check_policy(rules, file_rules, filter_file, nova_file, nova_known,
                  default_rule='default'):
     """Both host_status rules resolve, through defined rules, without end.
 
-    ``rules`` are the rules in force for the filter (the file's over the
-    registered defaults, ``{name: check string}`` as oslo.policy parsed
-    them), ``file_rules`` those its policy file sets, as written; the two
-    files are the filter's and Nova's, or None where there is none (then
-    the defaults apply).  An undefined rule denies without a word (or
-    falls back to ``default_rule``, when that is defined); a cycle makes
-    every check that reaches it fail.  Without Nova (``nova_known``
-    false) Nova's own rules are unknown here, so an undefined name is only
-    a Warning.
+    ``rules`` are the rules in force where the decision is made (the
+    file's over the registered defaults, ``{name: check string}`` as
+    oslo.policy parsed them), ``file_rules`` those the policy file sets,
+    as written.  Where Nova is importable (``nova_known``) they are Nova's
+    own enforcer's, which decides in nova-api: Nova's defaults, Nova's
+    file ``nova_file``; elsewhere the package's enforcer's: its defaults,
+    the filter's file ``filter_file`` (its ``policy_file``, else Nova's).
+    A file is None where there is none (then the defaults apply).  An
+    undefined rule denies without a word (or falls back to
+    ``default_rule``, when that is defined); a cycle makes every check
+    that reaches it fail.  Without Nova, Nova's own rules are unknown
+    here, so an undefined name is only a Warning.
     """
     found = result.Findings(POLICY)
-    if filter_file == nova_file:
-        found.note('policy file: %s' % (
-            filter_file or 'none: the defaults apply'))
+    in_force = nova_file if nova_known else filter_file
+    found.note('policy file: %s' % (in_force or 'none: the defaults apply'))
+    if nova_known:
+        found.note("defaults: Nova's own, as Nova's enforcer holds them in "
+                   "nova-api")
     else:
-        found.problem(result.Code.WARNING,
-                      'the filter reads %s, Nova %s: they may disagree '
-                      'about the rules' % (filter_file or 'no policy file',
-                                           nova_file or 'no policy file'),
-                      'unset policy_file in the filter section and '
-                      '[host_status], so that the filter reads Nova\'s')
+        found.note("defaults: the package's, as the filter holds them "
+                   "outside nova-api (Nova is not importable here; in "
+                   "nova-api Nova's enforcer decides, with Nova's)")
+    if filter_file != nova_file:
+        found.problem(
+            result.Code.WARNING,
+            "the filter's policy_file (%s) is read only outside nova-api, "
+            "where the caller's context is not Nova's; in nova-api Nova's "
+            "policy file (%s) decides" % (filter_file or 'not found',
+                                          nova_file or 'not found'),
+            'unset policy_file in the filter section and [host_status]')
     shown = set()
 
     def walk(name, path):
@@ -121,6 +125,8 @@ def check_policy(rules, file_rules, filter_file, nova_file, nova_known,
                        default_rule, nova_known)
             return
         if name in shown:
+            if not path:
+                found.note('%s: as above' % name)
             return
         shown.add(name)
         source = 'policy file' if name in file_rules else 'default'
@@ -164,7 +170,7 @@ def _undefined(found, name, user, rules, default_rule, nova_known):
             "run the check in nova-api's environment, where Nova is")
 
 
-# 3. who sees host_status
+# who sees host_status
 
 Caller = collections.namedtuple('Caller', 'label user_id project_id roles')
 
@@ -205,46 +211,34 @@ def _context(caller):
 
 
 def visibility(enforcer, callers, project=SERVER_PROJECT):
-    """What the filter shows each caller of a server of ``project``:
-    ``all``, ``unknown-only`` or ``none``, decided as for a request.
+    """What the package's ``enforcer`` lets each caller of a server of
+    ``project`` see: ``all``, ``unknown-only`` or ``none``, decided as the
+    filter decides for a caller whose context is not Nova's.
     """
     target = policy.server_target({'tenant_id': project})
-    return [policy.decide(enforcer.check,
-                          enforcer.credentials(_context(caller)),
+    return [policy.decide(policy.rule_check(_context(caller), enforcer),
                           target).value
             for caller in callers]
 
 
-def check_who_sees(callers, ours, nova=None, nova_own=None,
-                   same_file=True, nova_error=None, shown=None):
-    """The filter's decision for each caller, beside Nova's, and beside
-    what the running API showed each.
+def check_who_sees(callers, decisions, nova_decided, shown=None):
+    """The decision for each caller, beside what the running API showed
+    each.
 
-    ``nova`` is Nova's decision with the filter's defaults for the two
-    host_status rules written into Nova's policy, ``nova_own`` with
-    Nova's own defaults (``rule:context_is_admin``); both None when Nova
-    is not importable.  The filter must decide as ``nova`` does: any
-    difference is a Failure.  Where only ``nova_own`` differs, the
-    policy overrides ``admin_api`` or ``context_is_admin`` and leaves a
-    host_status rule at its default, the one documented difference: a
-    Warning.
+    ``decisions`` are Nova's own where Nova is importable
+    (``nova_decided``): inside nova-api the filter decides with Nova's
+    enforcer, so Nova's decision is the filter's.  Elsewhere they are the
+    package's own enforcer's, as the filter decides outside nova-api.
 
     ``shown`` holds, for each caller, the :class:`.live.Shown` answer of
     the running API to it at 2.16 (None for a caller it was not asked
-    as): its host_status must be what the filter's decision shows.  A
-    server Nova keeps from a caller (403, 404) shows it nothing, whatever
-    the decision.
+    as): its host_status must be what the decision shows.  A server Nova
+    keeps from a caller (403, 404) shows it nothing, whatever the
+    decision.
     """
     found = result.Findings(WHO_SEES)
-    header = ['caller', 'roles', 'filter']
-    columns = [ours]
-    if nova is not None:
-        header.append('Nova')
-        columns.append(nova)
-    documented = nova_own is not None and nova_own != nova
-    if documented:
-        header.append('Nova default')
-        columns.append(nova_own)
+    header = ['caller', 'roles', 'decision']
+    columns = [decisions]
     if shown is not None:
         header.append('API')
         columns.append([live.cell(answer) for answer in shown])
@@ -254,29 +248,18 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
                     [column[at] for column in columns])
     for line in result.table(rows):
         found.note(line)
+    if nova_decided:
+        found.note("decision: Nova's own enforcer's, with Nova's defaults "
+                   "and this policy file, as the filter asks it in "
+                   "nova-api")
+    else:
+        found.note("decision: the package's own enforcer's, as the filter "
+                   "decides outside nova-api (Nova is not importable here; "
+                   "in nova-api Nova's own enforcer decides, with Nova's "
+                   "defaults)")
     if shown is not None:
         found.note('API: what the running API showed the caller at 2.16')
-    if nova is None:
-        if nova_error:
-            found.problem(result.Code.WARNING,
-                          "Nova's own decision could not be had: %s"
-                          % nova_error,
-                          "run the check in nova-api's environment")
-        else:
-            found.note("Nova is not importable here: the filter's "
-                       "decisions alone")
-    for caller, mine, novas in zip(callers, ours, nova or ours):
-        if mine != novas:
-            found.problem(
-                result.Code.FAILURE,
-                '%s: the filter shows %s, Nova %s'
-                % (caller.label, mine, novas),
-                'let the filter read Nova\'s policy file (unset '
-                'policy_file in the filter section and [host_status])'
-                if not same_file else
-                'report this to nova-hoststatus with the policy file: the '
-                'filter must decide as Nova does')
-    for caller, mine, answer in zip(callers, ours, shown or ()):
+    for caller, decision, answer in zip(callers, decisions, shown or ()):
         if answer is None or answer.status in live.KEPT_FROM_CALLER:
             continue
         if answer.status != 200:
@@ -284,69 +267,20 @@ def check_who_sees(callers, ours, nova=None, nova_own=None,
                           '%s: GET at 2.16: %s' % (caller.label, answer.value),
                           'check that the API answers, and the cloud %s'
                           % caller.label)
-        elif not live.agrees(mine, answer.value):
+        elif not live.agrees(decision, answer.value):
             found.problem(
                 result.Code.FAILURE,
                 '%s: the API shows %s, where the policy says %s'
-                % (caller.label, live.cell(answer), mine),
+                % (caller.label, live.cell(answer), decision),
                 'check the pipeline row, and that nova-api was restarted '
                 'with this configuration')
-    if documented:
-        found.problem(
-            result.Code.WARNING,
-            "with Nova's own default for the host_status rules (%s, the "
-            "filter's is rule:admin_api) Nova would decide otherwise: the "
-            "policy overrides admin_api or context_is_admin"
-            % NOVA_ADMIN,
-            'set both host_status rules in the policy file, so the filter '
-            'and Nova agree')
-    for caller, mine in zip(callers, ours):
-        if ADMIN_ROLE in caller.roles and mine != policy.Visibility.ALL.value:
+    for caller, decision in zip(callers, decisions):
+        if (ADMIN_ROLE in caller.roles
+                and decision != policy.Visibility.ALL.value):
             found.problem(result.Code.WARNING,
                           'administrators see %s of host_status (%s)'
-                          % (mine, caller.label),
+                          % (decision, caller.label),
                           'check %s in the policy file'
                           % policies.SHOW_HOST_STATUS)
             break
-    return found.result()
-
-
-# 4. internal lookup
-
-def check_lookup(check, callers, seen, services_rule, nova_known):
-    """The filter's internal ``GET /os-services`` passes Nova's policy.
-
-    It runs as an elevated copy of the caller's context (``admin`` role
-    added, ``is_admin`` set), for each caller that may see host_status;
-    ``check(rule, target, credentials)`` answers with Nova's policy, and
-    Nova checks the rule with an empty target.  A denial makes every
-    value that caller sees UNKNOWN.
-    """
-    if not nova_known:
-        return result.not_checked(
-            LOOKUP, "Nova is not importable here, so Nova's default of %s "
-            "is unknown" % SERVICES_LIST,
-            "run the check in nova-api's environment, where Nova is")
-    found = result.Findings(LOOKUP)
-    found.note('%s = %s' % (SERVICES_LIST, services_rule))
-    seers = [caller for caller, value in zip(callers, seen)
-             if value != policy.Visibility.NONE.value]
-    if not seers:
-        found.note('no caller above sees host_status: the filter looks '
-                   'nothing up')
-    for caller in seers:
-        context = services.elevated(_context(caller))
-        credentials = dict(context.to_policy_values(),
-                           is_admin=context.is_admin)
-        if check(SERVICES_LIST, {}, credentials):
-            found.note('%s, elevated (roles %s, is_admin): allowed' % (
-                caller.label, ','.join(context.roles)))
-        else:
-            found.problem(
-                result.Code.FAILURE,
-                '%s, elevated (roles %s, is_admin): denied, so this '
-                'caller sees %s on every server' % (
-                    caller.label, ','.join(context.roles), status.UNKNOWN),
-                'let administrators list services: "%s": "%s" (Nova\'s '
-                'default)' % (SERVICES_LIST, NOVA_ADMIN))
     return found.result()
