@@ -111,7 +111,8 @@ def registered_defaults():
 
 class Enforcer(object):
     """oslo.policy over the project's defaults and the operator's file,
-    for callers whose context is not Nova's, and for ``check``."""
+    for callers whose context is not Nova's, and for ``check``.
+    """
 
     def __init__(self, conf, policy_file=None):
         self._enforcer = oslo_policy.Enforcer(conf, policy_file=policy_file)

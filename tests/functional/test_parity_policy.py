@@ -301,7 +301,8 @@ class PolicyParityTest(testtools.TestCase):
     def test_widened_admin_api(self):
         """In nova-api the filter follows Nova where a file widens
         ``admin_api``; the package's own ``rule:admin_api`` differs from
-        Nova's default only outside it."""
+        Nova's default only outside it.
+        """
         everywhere = len(SERVERS)
         operator = ['user-c', 'project-c', ['operator']]
         admin = ['user-c', 'project-c', ['admin']]

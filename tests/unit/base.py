@@ -50,7 +50,8 @@ class FilterTestCase(testtools.TestCase):
 
     def make_filter(self, **settings):
         """The filter over the fake, reading Nova's records from it
-        (:meth:`fakes.FakeNova.lookup`)."""
+        (:meth:`fakes.FakeNova.lookup`).
+        """
         settings.setdefault('policy_file', self.policy_path)
         settings[conf.CONFIG_OBJECT] = self.conf
         return middleware.HostStatusFilter(

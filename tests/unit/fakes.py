@@ -182,4 +182,3 @@ class FakeNova(object):
                 service.disabled = body['status'] == 'disabled'
             return self._reply(version, body={'service': service.record()})
         return webob.Response(body=b'plain text', content_type='text/plain')
-

@@ -232,7 +232,8 @@ class UpdateAndRebuildTest(base.FilterTestCase):
 
 class NovaAnswerTest(base.FilterTestCase):
     """Nova's own value stands; the filter reads Nova's records only for
-    the servers that lack one, once per response."""
+    the servers that lack one, once per response.
+    """
 
     def setUp(self):
         super().setUp()
@@ -265,7 +266,8 @@ class NovaAnswerTest(base.FilterTestCase):
 
     def test_every_change_shows_on_the_very_next_read(self):
         """Nothing is kept between requests: a change made behind the
-        API, or through it, shows on the next read."""
+        API, or through it, shows on the next read.
+        """
         self.assertEqual({'vm-3': 'UP'}, self.host_status_of('/servers/vm-3'))
         self.hosts[3].disabled = True
         self.assertEqual({'vm-3': 'MAINTENANCE'},
@@ -275,19 +277,21 @@ class NovaAnswerTest(base.FilterTestCase):
                                   'binary': 'nova-compute',
                                   'forced_down': True})
         self.assertEqual(200, resp.status_int)
-        self.assertEqual({'vm-3': 'DOWN'}, self.host_status_of('/servers/vm-3'))
+        self.assertEqual({'vm-3': 'DOWN'},
+                         self.host_status_of('/servers/vm-3'))
         self.hosts[3].forced_down = False
         self.hosts[3].disabled = False
         self.assertEqual({'vm-3': 'UP'}, self.host_status_of('/servers/vm-3'))
 
     def test_unknown_only_caller_on_an_up_host_gets_no_key(self):
         """Nova leaves the key out for an unknown-only caller whose host
-        is not UNKNOWN; the filter's own reading agrees."""
+        is not UNKNOWN; the filter's own reading agrees.
+        """
         self.write_policy({policies.SHOW_UNKNOWN_ONLY: 'rule:admin_or_owner'})
         owner = dict(base.OWNER, project_id='project-3')
         self.nova.servers['vm-10']['_host'] = 'stale-host'
-        self.nova.servers['vm-10']['hostId'] = fakes.host_id('project-3',
-                                                              'stale-host')
+        self.nova.servers['vm-10']['hostId'] = fakes.host_id(
+            'project-3', 'stale-host')
         for nova_values in (False, True):
             self.nova.nova_values = nova_values
             self.assertEqual({'vm-3': None}, self.host_status_of(

@@ -76,7 +76,8 @@ class DecisionTest(testtools.TestCase):
 
     def test_a_nova_context_is_answered_by_novas_enforcer(self):
         """Inside nova-api the context is Nova's: its ``can`` answers, as
-        in Nova's own views, and the package's enforcer is not asked."""
+        in Nova's own views, and the package's enforcer is not asked.
+        """
         asked = []
 
         class NovaContext(object):
