@@ -17,7 +17,7 @@ owner takes to learn that its host is down, in this process or, with
 ``--workers N``, across the worker processes of Nova's API under uWSGI;
 ``serve`` puts the same sandbox on a loopback port for curl, novaclient and
 the openstack CLI.  Both need the ``nova`` extra; ``--workers`` also needs
-the ``workers`` extra, and uses memcached where it is installed.  ``check``
+the ``workers`` extra.  ``check``
 reads a deployment (nova.conf, api-paste.ini, the policy file) and tells
 whether the filter works there; it needs no extra, and compares with Nova's
 own decisions where Nova is installed.

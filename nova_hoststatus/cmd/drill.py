@@ -63,9 +63,8 @@ def register(commands):
     p.add_argument('--workers', type=common.positive_int, default=1,
                    help='API worker processes (default 1: Nova in this '
                         'process); 2 or more run Nova\'s API under uWSGI '
-                        '(the workers extra), sharing state through a '
-                        'memcached of their own when memcached is '
-                        'installed')
+                        '(the workers extra), every worker reading Nova\'s '
+                        'own databases')
     p.add_argument('--identity', choices=sandbox.IDENTITIES,
                    default=sandbox.KEYSTONE,
                    help='keystone (default): real Keystone in another '
@@ -73,11 +72,6 @@ def register(commands):
                         'logs in with an application credential, the owner '
                         'holds a token of its own; headers: no Keystone, '
                         'headers stand for the callers\' tokens')
-    p.add_argument('--no-memcached', action='store_true',
-                   help='with --workers, leave memcached out: each worker '
-                        'keeps its own state; a comparison run, which '
-                        'reports what it measured without a verdict and '
-                        'exits 0 unless owner listings failed')
     p.set_defaults(func=run, check_options=check_options)
 
 
@@ -92,8 +86,6 @@ def check_options(args):
         return ('argument --servers: must be at least --hosts (%d), so that '
                 'every host carries a server, got %d'
                 % (args.hosts, args.servers))
-    if args.no_memcached and args.workers < 2:
-        return 'argument --no-memcached: needs --workers 2 or more'
     return None
 
 
@@ -318,44 +310,25 @@ def drill_workers(args):
     """The Doctor scenario over N API workers: one is told, all must know.
     """
     uwsgi_binary = launchers.uwsgi_binary()
-    memcached = None
-    if args.no_memcached:
-        print('A comparison run (--no-memcached): the workers share '
-              "nothing, the figures below are each worker's own, and the "
-              'drill reports them without a verdict (exit status 0 once it '
-              'has measured).')
-    else:
-        try:
-            memcached = launchers.Memcached()
-        except launchers.Missing as exc:
-            print('%s: the workers share nothing, and the figures below are '
-                  "each worker's own." % exc)
     with common.start_sandbox(strip_nova=True,
                               identity=args.identity) as box:
         hosts, services, host_of = _fleet(box, args)
         args.inspector_token = _inspector(box)
         config = box.config_dir(os.path.join(box.path, 'uwsgi'),
-                                common.OWNER_RULE,
-                                memcached and memcached.servers)
+                                common.OWNER_RULE)
         uwsgi = launchers.Uwsgi(config, args.workers, uwsgi_binary)
         try:
-            if memcached:
-                memcached.start()
-                print('memcached started on %s: [cache] enabled with '
-                      'oslo_cache.memcache_pool' % memcached.servers)
             print("Starting Nova's API under uWSGI, %d workers on ports %s "
                   '...' % (args.workers, ', '.join(map(str, uwsgi.ports))),
                   flush=True)
             uwsgi.start()
             return _drill_workers(box, uwsgi, hosts, services, host_of,
-                                  args, memcached is not None)
+                                  args)
         finally:
             uwsgi.stop()
-            if memcached:
-                memcached.stop()
 
 
-def _drill_workers(box, uwsgi, hosts, services, host_of, args, shared):
+def _drill_workers(box, uwsgi, hosts, services, host_of, args):
     apis = [_Worker(box, port) for port in uwsgi.ports]
     owners = [_Owner(api, 'owner-via-worker-%d' % number)
               for number, api in enumerate(apis, 1)]
@@ -378,7 +351,7 @@ def _drill_workers(box, uwsgi, hosts, services, host_of, args, shared):
             owner.halt.set()
         for owner in owners:
             owner.join()
-    return _workers_summary(rounds, owners, args, shared)
+    return _workers_summary(rounds, owners, args)
 
 
 def _went_back(answers):
@@ -448,7 +421,7 @@ def _workers_round(inspector, owners, host_of, host, service_id, form,
     return result
 
 
-def _workers_summary(rounds, owners, args, shared):
+def _workers_summary(rounds, owners, args):
     print('\nOver %d rounds (%d servers, %d hosts), the owner\'s listings:'
           % (len(rounds), args.servers, args.hosts))
     rows = []
@@ -478,20 +451,17 @@ def _workers_summary(rounds, owners, args, shared):
     flips = sum(int(row['flip-backs']) for row in rows) + merged
     errors = sum(len(owner.errors) for owner in owners)
     lines, status = _workers_verdict(worst, args.budget, stale, flips,
-                                     errors, shared, args.no_memcached)
+                                     errors)
     for line in lines:
         print(line)
     return status
 
 
-def _workers_verdict(worst, budget, stale, flips, errors, shared,
-                     comparison):
+def _workers_verdict(worst, budget, stale, flips, errors):
     """The closing lines and the exit status.
 
     PASS means what it means in one process, within the budget, and here
-    also that every worker agreed.  A comparison run (``--no-memcached``)
-    passes no verdict: it exits 0 once it has measured, 1 only when owner
-    listings failed and the figures are incomplete.
+    also that every worker agreed.
     """
     over = worst >= budget
     lines = ['Time to DOWN, worst over every worker: %.0f ms, %s the budget '
@@ -508,19 +478,11 @@ def _workers_verdict(worst, budget, stale, flips, errors, shared,
         lines.append('FAIL: %d owner listings failed (see the errors '
                      'column).' % errors)
         return lines, 1
-    if comparison:
-        lines.append('No verdict (--no-memcached, a comparison run): '
-                     'without a shared cache each worker learns of a change '
-                     'made through another within service_cache_time. Exit '
-                     'status 0: the figures above are complete.')
-        return lines, 0
     problems = []
     if over:
         problems.append('over the budget (--budget to change it)')
     if stale or flips:
-        problems.append('the workers disagreed' + (
-            '' if shared else ': without a shared cache each worker learns '
-            'of a change made through another within service_cache_time'))
+        problems.append('the workers disagreed')
     if problems:
         lines.append('FAIL: %s.' % '; '.join(problems))
         return lines, 1

@@ -109,11 +109,6 @@ class CommandLineTest(testtools.TestCase):
         self.assertIsNone(self.main('drill', '--hosts', '5',
                                     '--servers', '5')[0])
 
-    def test_no_memcached_needs_workers(self):
-        self.assertRefused('--no-memcached', 'drill', '--no-memcached')
-        self.assertIsNone(self.main('drill', '--workers', '2',
-                                    '--no-memcached')[0])
-
     def test_serve_bad_ports(self):
         for value in ('0', '-1', '65536', '99999', 'http'):
             self.assertRefused('--port', 'serve', '--port', value)
@@ -181,10 +176,8 @@ class WorkersVerdictTest(testtools.TestCase):
     process, the budget included.
     """
 
-    def verdict(self, worst, stale=0, flips=0, errors=0, shared=True,
-                comparison=False):
-        return drill._workers_verdict(worst, 1.0, stale, flips, errors,
-                                      shared, comparison)
+    def verdict(self, worst, stale=0, flips=0, errors=0):
+        return drill._workers_verdict(worst, 1.0, stale, flips, errors)
 
     def test_within_budget_and_agreed_passes(self):
         lines, status = self.verdict(0.4)
@@ -201,29 +194,16 @@ class WorkersVerdictTest(testtools.TestCase):
                          lines[-1])
         self.assertNotIn('PASS', '\n'.join(lines))
 
-    def test_disagreement_fails_and_says_why_without_a_shared_cache(self):
-        lines, status = self.verdict(0.4, stale=3, flips=1, shared=False)
+    def test_disagreement_fails(self):
+        lines, status = self.verdict(0.4, stale=3, flips=1)
         self.assertEqual(1, status)
         self.assertIn('3 stale listings, 1 flip-backs', lines[1])
-        self.assertIn('without a shared cache', lines[-1])
+        self.assertEqual('FAIL: the workers disagreed.', lines[-1])
 
     def test_failed_listings_fail(self):
         lines, status = self.verdict(0.4, errors=2)
         self.assertEqual(1, status)
         self.assertIn('2 owner listings failed', lines[-1])
-
-    def test_comparison_reports_without_a_verdict(self):
-        lines, status = self.verdict(1.6, stale=3, flips=1, shared=False,
-                                     comparison=True)
-        self.assertEqual(0, status)
-        self.assertIn('3 stale listings, 1 flip-backs', lines[1])
-        self.assertTrue(lines[-1].startswith('No verdict (--no-memcached'))
-        self.assertNotIn('FAIL', '\n'.join(lines))
-
-    def test_comparison_with_failed_listings_fails(self):
-        lines, status = self.verdict(0.4, errors=1, shared=False,
-                                     comparison=True)
-        self.assertEqual(1, status)
 
 
 class MissingProgramTest(testtools.TestCase):
