@@ -111,17 +111,6 @@ endpoint_override = {stand_in}
 endpoint_override = {stand_in}
 """
 
-# Shared state for API workers in other processes.  A low dead_retry lets
-# python-memcached try a memcached that was down again soon; see README.
-_CACHE_CONF = """
-[cache]
-enabled = true
-backend = oslo_cache.memcache_pool
-memcache_servers = {servers}
-memcache_dead_retry = 1
-socket_timeout = 0.5
-"""
-
 
 def native_threads():
     """Have Nova's API run on native threads, in this process and its
@@ -511,14 +500,12 @@ class NovaSandbox(object):
                      'sqlite:///%s/nova.sqlite' % self.path,
                      '--transport-url', 'fake://')
 
-    def _write_config(self, path, cache_servers=None, probes=()):
+    def _write_config(self, path, probes=()):
         """nova.conf and api-paste.ini in ``path``, on this sandbox's data.
         """
         text = _NOVA_CONF.format(
             path=path, databases=self.path, stand_in=self._stand_in_url,
             service_down_time=self.service_down_time)
-        if cache_servers:
-            text += _CACHE_CONF.format(servers=cache_servers)
         if self.keystone is not None:
             text += '\n[keystone_authtoken]\n' + ''.join(
                 '%s = %s\n' % item for item in
@@ -530,18 +517,18 @@ class NovaSandbox(object):
         with open(os.path.join(path, 'api-paste.ini'), 'w') as f:
             parser.write(f)
 
-    def config_dir(self, path, rules=None, cache_servers=None):
+    def config_dir(self, path, rules=None):
         """A config dir for Nova's API in other processes, such as uWSGI's.
 
         Its ``nova.conf`` names this sandbox's databases and stand-ins, so
         the records made here are what those processes serve; its
         ``api-paste.ini`` is this sandbox's pipeline, filter included.  The
-        policy file is its own, with ``rules``.  With ``cache_servers``
-        (``host:port``), ``[cache]`` shares state through that memcached.
+        policy file is its own, with ``rules``.  There is no ``[cache]``:
+        every process reads Nova's records from the same databases.
         Returns ``path``, which becomes ``OS_NOVA_CONFIG_DIR``.
         """
         os.makedirs(path, exist_ok=True)
-        self._write_config(path, cache_servers)
+        self._write_config(path)
         with open(os.path.join(path, 'policy.json'), 'w') as f:
             json.dump(rules or {}, f)
         return path
