@@ -99,11 +99,14 @@ class Uwsgi(object):
     :param config_dir: a folder with ``nova.conf`` and ``api-paste.ini``
         (see :meth:`NovaSandbox.config_dir`).
     :param workers: the number of worker processes.
+    :param threads: the threads of each worker (uWSGI's ``--threads``);
+        1, the default, runs each worker single-threaded.
     """
 
-    def __init__(self, config_dir, workers, binary=None):
+    def __init__(self, config_dir, workers, binary=None, threads=1):
         self.binary = binary or uwsgi_binary()
         self.config_dir = config_dir
+        self.threads = threads
         self.ports = [free_port() for _ in range(workers)]
         self.log = os.path.join(config_dir, 'uwsgi.log')
         self._proc = None
@@ -116,6 +119,8 @@ class Uwsgi(object):
                '--die-on-term', '--disable-logging', '--logto', self.log,
                '--virtualenv', sys.prefix,
                '--module', 'nova.wsgi.osapi_compute:application']
+        if self.threads > 1:
+            cmd += ['--threads', str(self.threads)]
         for number, port in enumerate(self.ports):
             cmd += ['--http-socket', '127.0.0.1:%d' % port,
                     '--map-socket', '%d:%d' % (number, number + 1)]
@@ -137,6 +142,15 @@ class Uwsgi(object):
         except Exception:
             self.stop()
             raise
+
+    def worker_pids(self):
+        """The process ids of the workers (the master's children)."""
+        if self._proc is None:
+            return []
+        pid = self._proc.pid
+        path = '/proc/%d/task/%d/children' % (pid, pid)
+        with open(path) as f:
+            return [int(pid) for pid in f.read().split()]
 
     def stop(self):
         _stop(self._proc)
