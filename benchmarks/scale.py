@@ -31,8 +31,6 @@ steps by bulk-inserting idle compute services; at each size it measures:
    the time spent in the filter itself, internal calls included (measured
    inside the pipeline, without Nova's and the stripper's time).
 5. The filter's internal calls per 100 listings by 10 owners in turn.
-6. The size of the largest item the filter writes to memcached when it
-   shares its state (``[cache]``), against memcached's 1 MiB limit.
 
 Every figure is the median of its tries; ratios within one run are what
 compare between machines. At the end, the acceptance targets at 10,000
@@ -42,21 +40,17 @@ whatever they say.
     python benchmarks/scale.py [--hosts 100,1000,10000,20000] [--tries 3]
                                [--quick] [--json FILE]
 
-Needs the ``nova`` and ``workers`` extras and memcached (``tox -e bench``).
+Needs the ``nova`` extra (``tox -e bench``).
 """
 
 import argparse
 import json
-import socket
 import statistics
 import sys
 import time
 
-from oslo_cache import core as oslo_cache
 from oslo_config import cfg
 
-from nova_hoststatus import middleware
-from nova_hoststatus.tools import launchers
 from nova_hoststatus.tools import sandbox
 # The other benchmarks sit beside this one (run as a script: on sys.path).
 import nova_overhead
@@ -80,7 +74,6 @@ MARK_ENVIRON = 'HTTP_X_BENCHMARK_CALL'
 SERVICES_PATH = '/os-services?binary=nova-compute'
 DETAIL = '/servers/detail'
 BIG_DETAIL = '/servers/detail?limit=%d' % BIG_SERVERS
-MEMCACHED_ITEM_MAX = 1024 * 1024
 
 # Acceptance targets.
 FORCE_DOWN_EXTRA_PCT = 5.0
@@ -198,7 +191,7 @@ class Cloud(object):
         return self.call('PUT', '/os-services/%s' % self.service[self.victim],
                          ADMIN, {'forced_down': forced}, nova=nova)
 
-    def measure(self, tries, memcached):
+    def measure(self, tries):
         """Every figure at the current size, as one row of the table."""
         row = {'hosts': self.size}
         row['nova_services_ms'] = median([
@@ -207,7 +200,6 @@ class Cloud(object):
         row.update(self.force_down(tries))
         row.update(self.shares(tries))
         row.update(self.poll())
-        row['cache_item'] = cache_item_sizes(self, memcached)
         return row
 
     def force_down(self, tries):
@@ -282,91 +274,10 @@ class Cloud(object):
                 'poll_ms': median([t.ms for t in timings])}
 
 
-# Bytes per cache item: what the filter sends (its shared cache's largest
-# item) and what memcached keeps, listed by memcached itself
-# (``lru_crawler metadump``), after one owner listing with ``[cache]`` on
-# a memcached emptied for it.
-
-def _memcached(servers, command, last=None):
-    """A text-protocol command to memcached: its reply lines up to ``last``
-    (the first line when None).
-    """
-    host, port = servers.rsplit(':', 1)
-    with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(command.encode('ascii') + b'\r\n')
-        reply = b''
-        end = (last.encode('ascii') + b'\r\n') if last else b'\r\n'
-        while not reply.endswith(end):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
-    lines = reply.decode('ascii').strip().splitlines()
-    return lines if last else lines[0]
-
-
-def _kept_sizes(servers):
-    """The size of every live item memcached holds."""
-    sizes = []
-    for line in _memcached(servers, 'lru_crawler metadump all', 'END'):
-        fields = dict(part.split('=', 1) for part in line.split()
-                      if '=' in part)
-        if 'size' in fields:
-            sizes.append(int(fields['size']))
-    return sizes
-
-
-def cache_item_sizes(cloud, memcached):
-    """The largest item the filter writes to memcached for this cloud.
-
-    A second filter, configured with ``[cache]`` on ``memcached``, takes
-    the instrumented filter's place for one owner listing on an emptied
-    memcached. Returns the number of items memcached then holds, the
-    largest item as the filter sent it and as memcached keeps it (None:
-    nothing kept).
-    """
-    conf = cfg.ConfigOpts()
-    conf([])
-    oslo_cache.configure(conf)
-    for name, value in (('enabled', True),
-                        ('backend', 'oslo_cache.memcache_pool'),
-                        ('memcache_servers', [memcached.servers])):
-        conf.set_override(name, value, 'cache')
-    shared = middleware.filter_factory(
-        {}, oslo_config_config=conf, policy_file=cloud.box.policy_file,
-        service_down_time=str(cloud.box.service_down_time))(cloud.behind)
-    _memcached(memcached.servers, 'flush_all')
-    ours, cloud.around.app = cloud.around.app, shared
-    try:
-        cloud.owner_listing()
-    finally:
-        cloud.around.app = ours
-    kept = _kept_sizes(memcached.servers)
-    return {'items': len(kept),
-            'sent': shared._directory._shared.largest_item or None,
-            'kept': max(kept) if kept else None}
-
-
 # Report
 
 def _ms(value):
     return '-' if value is None else '%.1f' % value
-
-
-def _bytes(value):
-    return 'none' if value is None else '%d' % value
-
-
-def _sent(item):
-    return _bytes(item['sent'])
-
-
-def _kept(item):
-    return _bytes(item['kept'])
-
-
-def _items(item):
-    return '%d' % item['items']
 
 
 ROWS = [
@@ -391,9 +302,6 @@ ROWS = [
     ('  internal calls', 'steady_1000_calls', str),
     ('10 owners: calls/100 req', 'poll_calls_per_100', str),
     ('10 owners: listing ms', 'poll_ms', _ms),
-    ('cache items held', 'cache_item', _items),
-    ('largest item sent bytes', 'cache_item', _sent),
-    ('  as memcached keeps it', 'cache_item', _kept),
 ]
 
 
@@ -470,27 +378,19 @@ def main():
               flush=True)
 
     began = time.monotonic()
-    try:
-        memcached = launchers.Memcached()
-    except launchers.Missing as exc:
-        print('Skipped: %s' % exc)
-        return 0
-    # Nova first: it sets up its threading before oslo.cache's memcache
-    # backend is imported, as in nova-api.
     box = sandbox.shared(strip_nova=True, identity=sandbox.HEADERS)
     box.set_policy(OWNER_RULE)
     cloud = Cloud(box, log)
     log('service_cache_time %.1f s; medians of %d tries (steady 20-server '
         'listings: %d)' % (cloud.cache_time, tries, 3 * tries))
     rows = []
-    with memcached:
-        for size in sizes:
-            cloud.grow(size)
-            rows.append(cloud.measure(tries, memcached))
-            log('measured at %d hosts' % size)
-            # A long run that is cut short still shows what it measured.
-            print_table(rows)
-            sys.stdout.flush()
+    for size in sizes:
+        cloud.grow(size)
+        rows.append(cloud.measure(tries))
+        log('measured at %d hosts' % size)
+        # A long run that is cut short still shows what it measured.
+        print_table(rows)
+        sys.stdout.flush()
     print()
     lines = acceptance(rows)
     print('\n'.join(lines))

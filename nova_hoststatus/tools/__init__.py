@@ -17,7 +17,7 @@ nova-api loads from its paste file.  This subpackage holds everything
 else: the checks of ``nova-hoststatus check``, real Nova in-process (the
 sandbox) and the filter that strips Nova's own host_status behind ours,
 Nova's own policy decision in a child process (the oracle), and the
-launchers of uWSGI and memcached processes.  The filter never imports it
+launcher of Nova's API under uWSGI.  The filter never imports it
 (``tests/unit/test_layout.py`` holds it to that); the commands of
 :mod:`nova_hoststatus.cmd`, the tests and the benchmarks do.
 """

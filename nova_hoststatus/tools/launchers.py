@@ -10,20 +10,15 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Nova's compute API under uWSGI with several workers, and a memcached.
+"""Nova's compute API under uWSGI with several workers.
 
-Production nova-api runs as several worker processes; what one worker's
-filter knows, another's does not, unless they share it.  This module runs
+Production nova-api runs as several worker processes.  This module runs
 that setup on loopback for the multi-worker test, ``drill --workers`` and
 the workers benchmark: uWSGI as DevStack runs Nova's API (master,
 ``--lazy-apps``), with each worker on a port of its own (``--map-socket``)
 so that a caller chooses the worker of each request, over the databases of
-a :class:`~nova_hoststatus.tools.sandbox.NovaSandbox`; and a memcached of
-its own on a free port, which can be stopped and started again mid-run.
-
-memcached is started directly rather than through pifpaf: a run stops and
-restarts it on the same port, which pifpaf's wrapper does not offer, and a
-process on a free port is all it takes.
+a :class:`~nova_hoststatus.tools.sandbox.NovaSandbox`, which every worker
+reads.
 """
 
 import http.client
@@ -36,9 +31,6 @@ import subprocess
 import sys
 import time
 
-MEMCACHED = '/usr/bin/memcached'
-MEMCACHED_MISSING = ('memcached is not installed (Debian: apt-get install -y '
-                     'memcached)')
 UWSGI_MISSING = ("uWSGI is not installed in this environment; from the "
                  "source tree: pip install '.[nova,workers]' (uWSGI builds "
                  "from source: it needs a C compiler)")
@@ -90,48 +82,6 @@ def _stop(proc, timeout=15):
     proc.wait()
 
 
-class Memcached(object):
-    """A memcached on 127.0.0.1 for this run only."""
-
-    def __init__(self):
-        self.binary = shutil.which('memcached') or MEMCACHED
-        if not os.access(self.binary, os.X_OK):
-            raise Missing(MEMCACHED_MISSING)
-        self.port = free_port()
-        self._proc = None
-
-    @property
-    def servers(self):
-        """The ``[cache] memcache_servers`` value for this memcached."""
-        return '127.0.0.1:%d' % self.port
-
-    def start(self):
-        """Start it (again, on the same port, empty)."""
-        cmd = [self.binary, '-l', '127.0.0.1', '-p', str(self.port),
-               '-U', '0', '-m', '16']
-        if os.geteuid() == 0:
-            cmd += ['-u', 'nobody']
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL,
-                                      start_new_session=True)
-        _wait_for_port(self.port, self._proc, 10, 'memcached')
-
-    def stop(self):
-        _stop(self._proc)
-        self._proc = None
-
-    @property
-    def running(self):
-        return self._proc is not None and self._proc.poll() is None
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
 def uwsgi_binary():
     """uWSGI from this Python environment, else from the PATH."""
     binary = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
@@ -149,11 +99,14 @@ class Uwsgi(object):
     :param config_dir: a folder with ``nova.conf`` and ``api-paste.ini``
         (see :meth:`NovaSandbox.config_dir`).
     :param workers: the number of worker processes.
+    :param threads: the threads of each worker (uWSGI's ``--threads``);
+        1, the default, runs each worker single-threaded.
     """
 
-    def __init__(self, config_dir, workers, binary=None):
+    def __init__(self, config_dir, workers, binary=None, threads=1):
         self.binary = binary or uwsgi_binary()
         self.config_dir = config_dir
+        self.threads = threads
         self.ports = [free_port() for _ in range(workers)]
         self.log = os.path.join(config_dir, 'uwsgi.log')
         self._proc = None
@@ -166,6 +119,8 @@ class Uwsgi(object):
                '--die-on-term', '--disable-logging', '--logto', self.log,
                '--virtualenv', sys.prefix,
                '--module', 'nova.wsgi.osapi_compute:application']
+        if self.threads > 1:
+            cmd += ['--threads', str(self.threads)]
         for number, port in enumerate(self.ports):
             cmd += ['--http-socket', '127.0.0.1:%d' % port,
                     '--map-socket', '%d:%d' % (number, number + 1)]
@@ -187,6 +142,15 @@ class Uwsgi(object):
         except Exception:
             self.stop()
             raise
+
+    def worker_pids(self):
+        """The process ids of the workers (the master's children)."""
+        if self._proc is None:
+            return []
+        pid = self._proc.pid
+        path = '/proc/%d/task/%d/children' % (pid, pid)
+        with open(path) as f:
+            return [int(pid) for pid in f.read().split()]
 
     def stop(self):
         _stop(self._proc)

@@ -61,6 +61,9 @@ from nova_hoststatus.tools import strip
 FILTER_NAME = 'hoststatus'
 STRIP_NAME = 'strip_nova_host_status'
 NOVA_APP = 'osapi_compute_nova'
+# The filter in front of Nova whose own host_status is kept: what an
+# operator deploys, beside a sandbox whose main pipeline strips Nova's.
+KEPT_APP = 'osapi_compute_kept'
 SERVICE_DOWN_TIME = 3600
 ADMIN_ROLES = 'admin,member,reader'
 MEMBER_ROLES = 'member,reader'
@@ -109,17 +112,6 @@ endpoint_override = {stand_in}
 
 [glance]
 endpoint_override = {stand_in}
-"""
-
-# Shared state for API workers in other processes.  A low dead_retry lets
-# python-memcached try a memcached that was down again soon; see README.
-_CACHE_CONF = """
-[cache]
-enabled = true
-backend = oslo_cache.memcache_pool
-memcache_servers = {servers}
-memcache_dead_retry = 1
-socket_timeout = 0.5
 """
 
 
@@ -335,7 +327,9 @@ def paste_config(upstream, strip_nova=False, probes=(), authtoken=False):
     after the context filter in each v2.1 pipeline, optionally followed by the
     filter that strips Nova's own ``host_status`` and by ``probes``, paste
     filters given as ``(name, 'module:factory')`` pairs.  A second composite,
-    ``osapi_compute_nova``, is Nova's v2.1 API without any: the oracle.
+    ``osapi_compute_nova``, is Nova's v2.1 API without any: the oracle.  A
+    third, ``osapi_compute_kept``, has the filter and ``probes`` but never
+    the stripping filter: the filter keeping Nova's own value.
     """
     parser = configparser.RawConfigParser(delimiters=('=', ':'))
     parser.optionxform = str
@@ -344,6 +338,7 @@ def paste_config(upstream, strip_nova=False, probes=(), authtoken=False):
     v21 = 'composite:openstack_compute_api_v21'
     legacy = 'composite:openstack_compute_api_v21_legacy_v2_compatible'
     nova_v21 = v21 + '_nova'
+    kept_v21 = v21 + '_kept'
 
     remove = () if authtoken else ('authtoken',)
     parser[legacy]['keystone'] = _pipeline(
@@ -352,7 +347,9 @@ def paste_config(upstream, strip_nova=False, probes=(), authtoken=False):
     if strip_nova:
         ours.append(STRIP_NAME)
     ours.extend(name for name, _ in probes)
+    kept = [name for name in ours if name != STRIP_NAME]
     parser[nova_v21] = dict(parser[v21])
+    parser[kept_v21] = dict(parser[v21])
     # Every pipeline of the v2.1 composite gets the filter right after its
     # context filter (Nova releases before 34 also ship a noauth2 one).
     for strategy, names in parser[v21].items():
@@ -361,13 +358,15 @@ def paste_config(upstream, strip_nova=False, probes=(), authtoken=False):
         if context is None:
             continue
         parser[nova_v21][strategy] = _pipeline(names, remove=remove)
+        parser[kept_v21][strategy] = _pipeline(
+            names, remove=remove, insert_after=context, insert=kept)
         parser[v21][strategy] = _pipeline(
             names, remove=remove, insert_after=context, insert=ours)
 
     urlmap = 'composite:osapi_compute'
-    nova_urlmap = 'composite:' + NOVA_APP
-    parser[nova_urlmap] = dict(parser[urlmap])
-    parser[nova_urlmap]['/v2.1/+'] = nova_v21[len('composite:'):]
+    for app, composite in ((NOVA_APP, nova_v21), (KEPT_APP, kept_v21)):
+        parser['composite:' + app] = dict(parser[urlmap])
+        parser['composite:' + app]['/v2.1/+'] = composite[len('composite:'):]
 
     # As an operator deploys it: by entry point, and with no settings, so
     # that the filter follows Nova's own policy file and service_down_time.
@@ -423,6 +422,7 @@ class NovaSandbox(object):
         self.path = None
         self.app = None
         self.nova_app = None
+        self._kept_app = None
         self.url = None
         self._stand_in = None
         self._server = None
@@ -511,14 +511,12 @@ class NovaSandbox(object):
                      'sqlite:///%s/nova.sqlite' % self.path,
                      '--transport-url', 'fake://')
 
-    def _write_config(self, path, cache_servers=None, probes=()):
+    def _write_config(self, path, probes=()):
         """nova.conf and api-paste.ini in ``path``, on this sandbox's data.
         """
         text = _NOVA_CONF.format(
             path=path, databases=self.path, stand_in=self._stand_in_url,
             service_down_time=self.service_down_time)
-        if cache_servers:
-            text += _CACHE_CONF.format(servers=cache_servers)
         if self.keystone is not None:
             text += '\n[keystone_authtoken]\n' + ''.join(
                 '%s = %s\n' % item for item in
@@ -530,18 +528,18 @@ class NovaSandbox(object):
         with open(os.path.join(path, 'api-paste.ini'), 'w') as f:
             parser.write(f)
 
-    def config_dir(self, path, rules=None, cache_servers=None):
+    def config_dir(self, path, rules=None):
         """A config dir for Nova's API in other processes, such as uWSGI's.
 
         Its ``nova.conf`` names this sandbox's databases and stand-ins, so
         the records made here are what those processes serve; its
         ``api-paste.ini`` is this sandbox's pipeline, filter included.  The
-        policy file is its own, with ``rules``.  With ``cache_servers``
-        (``host:port``), ``[cache]`` shares state through that memcached.
+        policy file is its own, with ``rules``.  There is no ``[cache]``:
+        every process reads Nova's records from the same databases.
         Returns ``path``, which becomes ``OS_NOVA_CONFIG_DIR``.
         """
         os.makedirs(path, exist_ok=True)
-        self._write_config(path, cache_servers)
+        self._write_config(path)
         with open(os.path.join(path, 'policy.json'), 'w') as f:
             json.dump(rules or {}, f)
         return path
@@ -906,12 +904,14 @@ class NovaSandbox(object):
 
     def request(self, method, path, project_id, user_id='user',
                 roles=MEMBER_ROLES, version=None, body=None, nova=False,
-                headers=None, token=None):
+                headers=None, token=None, keep_nova=False):
         """Call the compute API in-process and return a :class:`Result`.
 
         ``path`` is below ``/v2.1`` unless it is ``/`` or starts with
         ``/v2``; ``nova`` sends the request to Nova's pipeline without the
-        filter.
+        filter; ``keep_nova`` to the filter in front of Nova whose own
+        ``host_status`` is kept (:meth:`kept_app`), whatever
+        ``strip_nova`` says.
         """
         if path != '/' and not path.startswith('/v2'):
             path = '/v2.1' + path
@@ -923,7 +923,23 @@ class NovaSandbox(object):
             req.body = (body if isinstance(body, bytes)
                         else json.dumps(body).encode())
             req.content_type = 'application/json'
-        return Result(req.get_response(self.nova_app if nova else self.app))
+        app = self.app
+        if nova:
+            app = self.nova_app
+        elif keep_nova:
+            app = self.kept_app()
+        return Result(req.get_response(app))
+
+    def kept_app(self):
+        """The filter in front of Nova, with Nova's own ``host_status``
+        kept: the main pipeline without the stripping filter, loaded on
+        first use.
+        """
+        if self._kept_app is None:
+            from paste import deploy
+            self._kept_app = deploy.loadapp(
+                'config:%s/api-paste.ini' % self.path, name=KEPT_APP)
+        return self._kept_app
 
     # Serving over HTTP
 

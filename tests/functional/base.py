@@ -20,8 +20,10 @@ Every test process shares one sandbox (Nova loads once per process).  Its
 filtered pipeline has Nova's own ``host_status`` stripped behind the
 filter, so a ``host_status`` read through it is the filter's; the same
 request sent with ``nova=True`` goes to Nova's pipeline without the filter
-and gives Nova's own answer.  Each test works in projects and on hosts of
-its own and removes them afterwards, and leaves the policy file empty.
+and gives Nova's own answer, and with ``keep_nova=True`` to the filter in
+front of Nova whose own value it keeps, as deployed.  Each test works in
+projects and on hosts of its own and removes them afterwards, and leaves
+the policy file empty.
 """
 
 import uuid
@@ -80,16 +82,18 @@ class TestCase(testtools.TestCase):
         return self.sandbox.get_service(host).uuid
 
     def admin(self, method, path, version=None, body=None, nova=False,
-              project=None):
+              project=None, keep_nova=False):
         return self.sandbox.request(
             method, path, project or self.admin_project, user_id='admin',
-            roles=sandbox.ADMIN_ROLES, version=version, body=body, nova=nova)
+            roles=sandbox.ADMIN_ROLES, version=version, body=body, nova=nova,
+            keep_nova=keep_nova)
 
     def owner(self, method, path, version=None, body=None, nova=False,
-              roles=sandbox.MEMBER_ROLES, project=None):
+              roles=sandbox.MEMBER_ROLES, project=None, keep_nova=False):
         return self.sandbox.request(
             method, path, project or self.project, user_id=self.user,
-            roles=roles, version=version, body=body, nova=nova)
+            roles=roles, version=version, body=body, nova=nova,
+            keep_nova=keep_nova)
 
     def detail_path(self, project=None):
         """Admin's listing of one project's servers."""

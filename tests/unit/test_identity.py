@@ -168,6 +168,25 @@ class PipelineTest(testtools.TestCase):
         self.assertNotIn('authtoken', ours + nova)
         self.assertIn('keystonecontext hoststatus', ours)
 
+    def test_kept_pipeline_never_strips_nova(self):
+        parser = sandbox.paste_config(
+            self.upstream, strip_nova=True,
+            probes=[('probe', 'tests.functional.probe:filter_factory')])
+        self.assertIn('keystonecontext hoststatus strip_nova_host_status '
+                      'probe osapi_compute_app_v21',
+                      parser.get('composite:openstack_compute_api_v21',
+                                 'keystone'))
+        self.assertIn('keystonecontext hoststatus probe '
+                      'osapi_compute_app_v21',
+                      parser.get('composite:openstack_compute_api_v21_kept',
+                                 'keystone'))
+        self.assertEqual('openstack_compute_api_v21_kept',
+                         parser.get('composite:' + sandbox.KEPT_APP,
+                                    '/v2.1/+'))
+        self.assertEqual('openstack_compute_api_v21_nova',
+                         parser.get('composite:' + sandbox.NOVA_APP,
+                                    '/v2.1/+'))
+
     def test_unknown_identity_refused(self):
         self.assertRaises(ValueError, sandbox.NovaSandbox,
                           identity='noauth')
