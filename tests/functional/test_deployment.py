@@ -17,7 +17,7 @@ import os
 from paste import deploy
 
 from nova_hoststatus import middleware
-from nova_hoststatus.tools import sandbox
+from nova_hoststatus import records
 from tests.functional import base
 
 API_PASTE = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
@@ -56,6 +56,11 @@ class TestShippedPasteConfig(base.TestCase):
                 [type(app).__name__ for app in self.pipelines[prefix]])
 
     def test_filter_follows_novas_configuration(self):
+        """With no setting of its own, the filter reads Nova's records and,
+        where a context is not Nova's, Nova's own policy file.
+        """
         [ours] = [app for app in self.pipelines['/v2.1/+']
                   if isinstance(app, middleware.HostStatusFilter)]
-        self.assertEqual(sandbox.SERVICE_DOWN_TIME, ours._service_down_time)
+        self.assertIsInstance(ours._lookup, records.NovaRecords)
+        self.assertEqual(self.sandbox.policy_file,
+                         ours._enforcer.policy_path)
