@@ -22,14 +22,10 @@ and everything below is set up in each test process before any test runs:
   default, so ``OS_WSGI__API_PASTE_CONFIG`` names the variant's file for
   every ``OSAPIFixture`` without touching Nova's code or fixtures' logic.
 * Nova's host_status tests change policy rules in memory
-  (``RealPolicyFixture.set_rules``), which is the test's stand-in for an
-  operator editing the policy file.  In a deployment the filter reads that
-  same file; here it cannot see Nova's in-memory enforcer, so every such
-  change is mirrored into the filter's enforcers too, with the same
-  ``overwrite`` semantics.  The filter still decides with its own rules
-  and defaults; only the operator's overrides are shared.
-* The few tests that move Nova's clock run on a paste file whose filter
-  fetches the list of services on every request (FOLLOWS_NOVA_CLOCK).
+  (``RealPolicyFixture.set_rules``).  Inside Nova's pipeline the filter
+  decides with Nova's own enforcer (the caller's ``context.can``) and reads
+  Nova's records with Nova's own code on every request, so it follows those
+  rules, and Nova's clock, by construction: nothing to set up for them.
 """
 
 import atexit
@@ -39,7 +35,6 @@ import re
 import shutil
 import tempfile
 import unittest
-import weakref
 
 from tests.upstream import pipeline
 
@@ -60,100 +55,29 @@ MODULES = (
     'nova.tests.functional.wsgi.test_services',
 )
 
-# Tests that move Nova's clock past service_down_time
-# (timeutils.set_time_override) and read host_status at once.  Nothing
-# tells the filter that time jumped, and a compute service that never
-# reported has no updated_at to age, so the list of services it fetched a
-# moment earlier and keeps for service_cache_time (3 s by default) still
-# says "up" where Nova, reading the moved clock, says UNKNOWN.  These
-# tests run on a filter that fetches on every request; all others keep
-# the default.
-FOLLOWS_NOVA_CLOCK = (
-    'nova.tests.functional.test_policy.HostStatusPolicyTestCase.',
-)
-NO_CACHE = {'service_cache_time': '0'}
-
-_FILTER_ENFORCERS = weakref.WeakSet()
 _installed = []
 
 
-def use_paste_files(variant):
-    """Point Nova's test fixture at the paste file of ``variant``.
-
-    Returns the path of the file in use and of the one for the tests in
-    FOLLOWS_NOVA_CLOCK (the same file when there is no filter).
-    """
+def use_paste_file(variant):
+    """Point Nova's test fixture at the paste file of ``variant``."""
     if variant == 'stock':
-        path = no_cache = pipeline.nova_paste_file()
+        path = pipeline.nova_paste_file()
     else:
         directory = tempfile.mkdtemp(prefix='nova-tests-paste-')
         atexit.register(shutil.rmtree, directory, True)
         path = pipeline.write(variant,
                               os.path.join(directory, 'api-paste.ini'))
-        no_cache = pipeline.write(
-            variant, os.path.join(directory, 'api-paste-no-cache.ini'),
-            NO_CACHE)
     os.environ[PASTE_ENV] = path
-    return path, no_cache
-
-
-class _PasteFile(unittest.TestSuite):
-    """Runs its tests with Nova's fixture reading another paste file."""
-
-    def __init__(self, tests, path):
-        super().__init__(tests)
-        self.path = path
-
-    def run(self, result, debug=False):
-        saved = os.environ[PASTE_ENV]
-        os.environ[PASTE_ENV] = self.path
-        try:
-            return super().run(result, debug)
-        finally:
-            os.environ[PASTE_ENV] = saved
-
-
-def _track_filter_enforcers():
-    """Remember every enforcer the filter builds (one per loaded pipeline)."""
-    from nova_hoststatus import policy
-
-    original = policy.Enforcer.__init__
-
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        _FILTER_ENFORCERS.add(self)
-    policy.Enforcer.__init__ = __init__
-
-
-def _mirror_policy_overrides():
-    """Give the filter the rules a Nova test sets in Nova's enforcer."""
-    from nova.tests.fixtures import policy as policy_fixtures
-    from oslo_policy import policy as oslo_policy
-
-    original = policy_fixtures.RealPolicyFixture.set_rules
-
-    def set_rules(self, rules, overwrite=True):
-        original(self, rules, overwrite=overwrite)
-        for enforcer in list(_FILTER_ENFORCERS):
-            rule_store = enforcer._enforcer
-            # What the filter knows before the change: its defaults and the
-            # policy file, as Nova's enforcer had them before its change.
-            rule_store.load_rules()
-            rule_store.set_rules(oslo_policy.Rules.from_dict(rules),
-                                 overwrite=overwrite)
-    policy_fixtures.RealPolicyFixture.set_rules = set_rules
+    return path
 
 
 def install(variant):
-    """Set up this test process for ``variant``, once.
-
-    Returns the paste file for the tests in FOLLOWS_NOVA_CLOCK.
-    """
+    """Set up this test process for ``variant``, once."""
     if _installed:
-        if _installed[0][0] != variant:
+        if _installed[0] != variant:
             raise RuntimeError('variant %s already set up, not %s'
-                               % (_installed[0][0], variant))
-        return _installed[0][1]
+                               % (_installed[0], variant))
+        return
     # Nova's tests apply Nova's eventlet monkey patching when imported; it
     # must come before the filter's imports (and Nova's test fixtures), as
     # it does in Nova's own runs.  Nova 31, 33 and 34 patch in
@@ -165,11 +89,8 @@ def install(variant):
     # "Can't upgrade a READER transaction to a WRITER mid-transaction".
     importlib.import_module('nova.tests.functional')
     importlib.import_module('nova.test')
-    _, no_cache = use_paste_files(variant)
-    _track_filter_enforcers()
-    _mirror_policy_overrides()
-    _installed.append((variant, no_cache))
-    return no_cache
+    use_paste_file(variant)
+    _installed.append(variant)
 
 
 _MICROVERSION = re.compile(r'^microversion (\d+\.\d+)$')
@@ -242,15 +163,9 @@ def _check_selection(tests):
 def load_tests_for(variant):
     """A ``load_tests`` hook that runs Nova's tests in ``variant``."""
     def load_tests(loader, tests, pattern):
-        no_cache = install(variant)
+        install(variant)
         found = [test for name in MODULES
                  for test in _tests(loader.loadTestsFromName(name))]
         _check_selection(found)
-        clock = [test for test in found
-                 if test.id().startswith(FOLLOWS_NOVA_CLOCK)]
-        suite = unittest.TestSuite(
-            test for test in found
-            if not test.id().startswith(FOLLOWS_NOVA_CLOCK))
-        suite.addTest(_PasteFile(clock, no_cache))
-        return suite
+        return unittest.TestSuite(found)
     return load_tests

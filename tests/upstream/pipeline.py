@@ -29,11 +29,11 @@ VARIANTS = {
     # Nova's file as shipped: the reference the selection must pass on.
     'stock': (),
     # The filter alone. Nova still computes host_status; the filter keeps
-    # Nova's value where its policy lets the caller see it, removes it
-    # where it does not, and looks up the value Nova left out.
+    # Nova's value where the policy lets the caller see it, removes it
+    # where it does not, and reads Nova's records for a value Nova left out.
     'filter': (FILTER,),
     # Nova's own host_status removed behind the filter: every value the
-    # tests read is the filter's.
+    # tests read is the filter's, read from Nova's records on each request.
     'filter-only-values': (FILTER, STRIP),
 }
 
@@ -59,12 +59,11 @@ def nova_paste_file():
     raise LookupError('the installed nova ships no etc/nova/api-paste.ini')
 
 
-def render(text, filters, settings=None):
+def render(text, filters):
     """``text`` with ``filters`` after keystonecontext in the /v2.1 pipeline.
 
-    ``settings`` are paste settings of the host_status filter.  Fails
-    loudly unless there is exactly one place to put the filters, so that a
-    change in Nova's file cannot silently leave the filter out.
+    Fails loudly unless there is exactly one place to put the filters, so
+    that a change in Nova's file cannot silently leave the filter out.
     """
     if not filters:
         return text
@@ -84,19 +83,14 @@ def render(text, filters, settings=None):
     if changed != 1:
         raise ValueError('expected one keystonecontext in the keystone '
                          'pipeline of %s, found %d' % (_V21_SECTION, changed))
-    sections = []
-    for name in filters:
-        sections.append('\n' + _SECTIONS[name])
-        if name == FILTER:
-            sections.extend('%s = %s\n' % item
-                            for item in sorted((settings or {}).items()))
-    return ''.join(lines).rstrip('\n') + '\n' + ''.join(sections)
+    sections = ''.join('\n' + _SECTIONS[name] for name in filters)
+    return ''.join(lines).rstrip('\n') + '\n' + sections
 
 
-def write(variant, path, settings=None):
+def write(variant, path):
     """Write the paste file of ``variant`` to ``path``; return the path."""
     with open(nova_paste_file()) as source:
-        text = render(source.read(), VARIANTS[variant], settings)
+        text = render(source.read(), VARIANTS[variant])
     with open(path, 'w') as target:
         target.write(text)
     return path
