@@ -17,9 +17,9 @@ Nova's own time for a listing varies a lot from one request to the next
 pipeline with the filter against one without mostly measures that noise.
 Here the filter is timed from inside the pipeline instead: the time spent in
 the filter minus the time spent in Nova behind it, for the same request, as
-a share of the whole request. The filter's internal listing of services
-goes through Nova too and counts as Nova's time; it is made at most once
-per ``service_cache_time`` whatever the number of requests.
+a share of the whole request. The filter's reading of Nova's records for
+the servers of the response (:mod:`nova_hoststatus.records`) happens
+inside the filter and counts as the filter's time.
 
 The owner of N servers on 10 hosts lists ``GET /servers/detail`` at 2.16:
 with ``rule:admin_or_owner`` (the filter computes every host_status, Nova's
