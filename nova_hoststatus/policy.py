@@ -114,14 +114,18 @@ class Enforcer(object):
     for callers whose context is not Nova's, and for ``check``.
     """
 
-    def __init__(self, conf, policy_file=None):
+    def __init__(self, conf, policy_file=None, defaults=None):
+        """``defaults``: the rules to register, else
+        :func:`registered_defaults`.
+        """
         self._enforcer = oslo_policy.Enforcer(conf, policy_file=policy_file)
         # Nova's own enforcer already warns about its deprecated rules and
         # changed defaults; the filter repeating them in every worker would
         # only double the noise in nova-api's log.
         self._enforcer.suppress_deprecation_warnings = True
         self._enforcer.suppress_default_change_warnings = True
-        self._enforcer.register_defaults(registered_defaults())
+        self._enforcer.register_defaults(
+            registered_defaults() if defaults is None else defaults)
 
     def rules(self):
         """The rules in force, ``{name: check string}``: the file's over

@@ -57,7 +57,6 @@ import urllib.request
 
 from oslo_config import cfg
 from oslo_policy import opts as policy_opts
-from oslo_policy import policy as oslo_policy
 
 from nova_hoststatus import conf
 from nova_hoststatus import microversion
@@ -305,40 +304,16 @@ def _paste_path(config, override):
     return path
 
 
-class NovaPolicy(object):
+def _nova_enforcer(config):
     """Nova's policy as nova-api's own enforcer holds it: the defaults
-    Nova registers, under Nova's policy file.  ``known`` is false where
-    Nova is not importable; the package's enforcer then stands in.
+    Nova registers, under Nova's policy file; None where Nova is not
+    importable, and the package's enforcer then stands in.
     """
-
-    def __init__(self, config):
-        self._enforcer = oslo_policy.Enforcer(config)
-        # The policy row reports what matters; oslo.policy's warnings
-        # about Nova's own deprecated rules are Nova's to give.
-        self._enforcer.suppress_deprecation_warnings = True
-        self._enforcer.suppress_default_change_warnings = True
-        try:
-            from nova import policies as nova_policies
-        except ImportError:
-            self.known = False
-        else:
-            self._enforcer.register_defaults(nova_policies.list_rules())
-            self.known = True
-
-    def rules(self):
-        """The rules in force, ``{name: check string}``, as oslo.policy
-        parsed them; raises ValueError (or another error of the parser)
-        when the policy file does not parse.
-        """
-        self._enforcer.load_rules()
-        return {name: str(check)
-                for name, check in self._enforcer.rules.items()}
-
-    def file_rules(self):
-        """The rules the policy file sets, as written there."""
-        self._enforcer.load_rules()
-        return {name: rule.check_str
-                for name, rule in self._enforcer.file_rules.items()}
+    try:
+        from nova import policies as nova_policies
+    except ImportError:
+        return None
+    return policy.Enforcer(config, defaults=nova_policies.list_rules())
 
 
 class Deployment(object):
@@ -356,7 +331,8 @@ class Deployment(object):
         # context is not Nova's, outside nova-api.
         self.filter_enforcer = policy.Enforcer(config, settings.policy_file)
         # Nova's, which decides inside nova-api.
-        self.nova_policy = NovaPolicy(config)
+        self.nova_enforcer = _nova_enforcer(config)
+        self.nova_known = self.nova_enforcer is not None
 
     @classmethod
     def read(cls, args):
@@ -421,7 +397,7 @@ class Deployment(object):
                                    'fix the policy row')]
         rows = [checks.check_policy(
             rules, file_rules, self._found(self.settings.policy_file),
-            self._found(None), self.nova_policy.known,
+            self._found(None), self.nova_known,
             self.config.oslo_policy.policy_default_rule)]
         if checks.cycles(rules, DECISION_ROOTS):
             rows.append(checks.not_checked(checks.WHO_SEES, CYCLE,
@@ -435,8 +411,8 @@ class Deployment(object):
         policy file sets: Nova's own enforcer's where Nova is importable,
         else the package's; raises _Unparsable.
         """
-        if self.nova_policy.known:
-            enforcer, policy_file = self.nova_policy, None
+        if self.nova_known:
+            enforcer, policy_file = self.nova_enforcer, None
         else:
             enforcer, policy_file = (self.filter_enforcer,
                                      self.settings.policy_file)
@@ -484,7 +460,7 @@ class Deployment(object):
                 "Nova's own decision could not be had: %s" % _last_line(exc),
                 "run the check in nova-api's environment")
         return checks.check_who_sees(callers, decisions,
-                                     self.nova_policy.known, shown)
+                                     self.nova_known, shown)
 
     def _decisions(self, callers, project, user):
         """What each of ``callers`` sees of a server of ``project`` and
@@ -494,7 +470,7 @@ class Deployment(object):
         the filter decides outside nova-api.  Raises OracleError when
         Nova's cannot be had.
         """
-        if not self.nova_policy.known:
+        if not self.nova_known:
             return checks.visibility(self.filter_enforcer, callers, project)
         answer = nova_oracle.shared().ask(
             self.config_args,
