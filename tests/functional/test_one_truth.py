@@ -22,7 +22,8 @@ deployed), and Nova alone (``nova=True``).  Pinned here:
   host is UP, and sees ``UNKNOWN``, through both filtered pipelines;
 * while Nova's records cannot be read, a server without a host still gets
   ``""``, the others keep what Nova gave them (no key where it was
-  stripped), the answer is a 200, and one warning is logged;
+  stripped), the answer is a 200, and one warning is logged; the same
+  when the API database answers and a cell does not;
 * a policy file that widens ``admin_api`` leaves the host_status rules at
   Nova's defaults: the filter's decision is Nova's, for a member and an
   admin, on show and detail.
@@ -133,6 +134,23 @@ class TestRecordsUnreadable(base.TestCase):
         return [line for line in self.log.output.splitlines()
                 if line.startswith('WARNING')]
 
+    def cell_fails(self):
+        """The cell's instance query raises a database error when the
+        filter asks it, and only then: Nova's own listing asks it too.
+        """
+        from nova import objects
+        real = objects.InstanceList.get_by_filters
+
+        def get_by_filters(cls, context, filters, *args, **kwargs):
+            caller = sys._getframe(1).f_globals.get('__name__')
+            if caller == records.__name__:
+                self.lookups.append(sorted(filters['uuid']))
+                raise db_exc.DBConnectionError(
+                    Exception('the cell database does not answer'))
+            return real(context, filters, *args, **kwargs)
+        return fixtures.MonkeyPatch(
+            'nova.objects.InstanceList.get_by_filters', get_by_filters)
+
     def test_hostless_server_gets_empty_string_the_others_no_key(self):
         nova = shown(self.admin('GET', self.detail_path(), '2.16',
                                 nova=True))
@@ -148,6 +166,16 @@ class TestRecordsUnreadable(base.TestCase):
         self.assertIn("Nova's records could not be read", warning)
         self.assertIn('DBConnectionError', warning)
         self.assertIn('2 server(s) keep what Nova gave them', warning)
+
+    def test_a_failing_cell_leaves_its_servers_as_nova_gave_them(self):
+        with self.cell_fails():
+            result = self.admin('GET', self.detail_path(), '2.16')
+        self.assertStatus(200, result)
+        self.assertEqual({self.hostless: '', self.up: ABSENT,
+                          self.down: ABSENT}, shown(result))
+        self.assertEqual([sorted([self.up, self.down])], self.lookups)
+        [warning] = self.warnings()
+        self.assertIn('did not answer', warning)
 
     def test_hostless_show_needs_no_records(self):
         with self.unreadable():
