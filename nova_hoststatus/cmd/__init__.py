@@ -30,6 +30,7 @@ from pbr import version
 
 from nova_hoststatus.cmd import check
 from nova_hoststatus.cmd import drill
+from nova_hoststatus.cmd import notifier
 from nova_hoststatus.cmd import serve
 from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import launchers
@@ -48,6 +49,7 @@ def main(argv=None):
     commands = parser.add_subparsers(dest='command', required=True)
     check.register(commands)
     drill.register(commands)
+    notifier.register(commands)
     serve.register(commands)
     args = parser.parse_args(argv)
     check_options = getattr(args, 'check_options', None)

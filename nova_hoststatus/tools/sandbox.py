@@ -81,6 +81,11 @@ _NOVA_CONF = """\
 host = sandbox-api
 transport_url = fake://
 service_down_time = {service_down_time}
+# No nova-compute listens behind the fake transport: a call to one (Nova
+# enabling or disabling a host that is up tells its compute) gives up
+# after this long, and the API answers, instead of after 60 s.
+rpc_response_timeout = 1
+long_rpc_timeout = 1
 state_path = {path}
 log_file = {path}/nova-api.log
 use_stderr = false
@@ -104,14 +109,32 @@ policy_file = {path}/policy.json
 [oslo_concurrency]
 lock_path = {databases}/lock
 
-[oslo_messaging_notifications]
-driver = noop
-
+{notifications}
 [neutron]
 endpoint_override = {stand_in}
 
 [glance]
 endpoint_override = {stand_in}
+"""
+
+
+# Without a notification transport Nova sends nothing.
+_NO_NOTIFICATIONS = """\
+[oslo_messaging_notifications]
+driver = noop
+"""
+# Nova's versioned notifications on a real broker, as the notification
+# agent reads them; durable queues, as every party of the broker has them.
+_NOTIFICATIONS = """\
+[oslo_messaging_notifications]
+driver = messagingv2
+transport_url = {url}
+
+[oslo_messaging_rabbit]
+amqp_durable_queues = true
+
+[notifications]
+notification_format = versioned
 """
 
 
@@ -403,16 +426,20 @@ class NovaSandbox(object):
         reaches Nova.
     :param identity: ``'keystone'`` (real Keystone and Nova's authtoken) or
         ``'headers'`` (the stand-in: no Keystone, no authtoken).
+    :param notifications: a broker's transport URL for Nova's versioned
+        notifications (``service.update``), or None for none.
     """
 
     _started = False
 
     def __init__(self, strip_nova=False, service_down_time=SERVICE_DOWN_TIME,
-                 progress=None, probes=(), identity=KEYSTONE):
+                 progress=None, probes=(), identity=KEYSTONE,
+                 notifications=None):
         if identity not in IDENTITIES:
             raise ValueError('identity must be one of %s, got %r'
                              % (', '.join(IDENTITIES), identity))
         self.identity = identity
+        self.notifications = notifications
         self.keystone = None
         self._compute_endpoint = None
         self.strip_nova = strip_nova
@@ -516,7 +543,9 @@ class NovaSandbox(object):
         """
         text = _NOVA_CONF.format(
             path=path, databases=self.path, stand_in=self._stand_in_url,
-            service_down_time=self.service_down_time)
+            service_down_time=self.service_down_time,
+            notifications=(_NOTIFICATIONS.format(url=self.notifications)
+                           if self.notifications else _NO_NOTIFICATIONS))
         if self.keystone is not None:
             text += '\n[keystone_authtoken]\n' + ''.join(
                 '%s = %s\n' % item for item in
