@@ -668,8 +668,8 @@ class Publisher(object):
     """
 
     def __init__(self, path, transport_url):
-        import oslo_messaging
         from oslo_config import cfg
+        import oslo_messaging
         os.makedirs(path, exist_ok=True)
         config_file = _write(
             os.path.join(path, 'publisher.conf'),

@@ -31,8 +31,8 @@ import tempfile
 import time
 import uuid
 
-from testtools import content
 import testtools
+from testtools import content
 
 from nova_hoststatus.tools import sandbox
 from nova_hoststatus.tools import telemetry
