@@ -23,7 +23,8 @@ repository's branches: ``upper-constraints-SERIES.txt`` (2025.1, 2025.2,
 2026.1, master-2026-08, ...).  For each series that tox.ini names
 (``novaNN: -c{[constraints]dir}/upper-constraints-SERIES.txt``; all of
 them unless SERIES are given), this installs the functional-novaNN and
-nova-tests-novaNN environments with the full upstream file (tox
+nova-tests-novaNN environments, and those of MORE_ENVS for the series
+(telemetry for master-2026-08), with the full upstream file (tox
 --notest, NOVA_HOSTSTATUS_CONSTRAINTS_DIR=UPSTREAM-DIR), reads what
 they hold (pip freeze), and writes constraints/upper-constraints-SERIES.txt:
 the upstream lines of the packages installed, verbatim (markers kept),
@@ -54,6 +55,11 @@ OUT = os.path.join(TOP, 'constraints')
 PYTHONS = ('3.10', '3.11', '3.12', '3.13', '3.14')
 # The environments each constraints file is for; {factor} is novaNN.
 ENVS = ('functional-{factor}', 'nova-tests-{factor}')
+# Environments of tox.ini that take one series' constraints without a
+# novaNN factor: their packages are kept in that series' file too.
+MORE_ENVS = {
+    'master-2026-08': ('telemetry',),
+}
 # Versions the project changes in an upstream file, by series: where a
 # snapshot of master is older than the release tested on it, the oldest
 # versions that release accepts.
@@ -160,7 +166,8 @@ def trim(upstream_dir, series, factor, workdir, recreate):
 def _trim(original, patched_dir, series, factor, workdir, recreate,
           changed):
     source = os.path.join(patched_dir, os.path.basename(original))
-    envs = [env.format(factor=factor) for env in ENVS]
+    envs = ([env.format(factor=factor) for env in ENVS] +
+            list(MORE_ENVS.get(series, ())))
     environ = dict(os.environ, NOVA_HOSTSTATUS_CONSTRAINTS_DIR=patched_dir)
     command = ['tox', '--workdir', workdir, '--notest',
                '-e', ','.join(envs)] + (['--recreate'] if recreate else [])
