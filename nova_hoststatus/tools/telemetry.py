@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 
+from nova_hoststatus.notifier import changes
 from nova_hoststatus.tools import keystone as keystone_tools
 from nova_hoststatus.tools import launchers
 
@@ -58,8 +59,6 @@ RABBITMQ_MISSING = ("RabbitMQ is not installed (%s/rabbitmq-server is "
                     "installs what bindep.txt lists)" % RABBITMQ_DIR)
 TELEMETRY_MISSING = ("%s is not installed in this environment; from the "
                      "source tree: pip install '.[nova,identity,telemetry]'")
-EVENT_TYPE = 'hoststatus.server.update'
-PUBLISHER_ID = 'nova-hoststatus'
 # Nova's control_exchange: where Nova's notifications, and the notifier's,
 # go; Ceilometer listens to it.
 NOVA_EXCHANGE = 'nova'
@@ -533,7 +532,7 @@ class Aodh(object):
         return resp.status, doc
 
     def create_event_alarm(self, token, name, url, query=(),
-                           event_type=EVENT_TYPE):
+                           event_type=changes.EVENT_TYPE):
         """An event alarm of the token's project that posts each matching
         event to ``url``; its id.
 
@@ -680,22 +679,26 @@ class Publisher(object):
         self.transport = oslo_messaging.get_notification_transport(
             self.conf, url=transport_url)
         self.notifier = oslo_messaging.Notifier(
-            self.transport, publisher_id=PUBLISHER_ID, driver='messagingv2',
+            self.transport, publisher_id=changes.PUBLISHER_ID,
+            driver='messagingv2',
             topics=[NOTIFICATION_TOPIC])
 
     def send(self, payload):
-        self.notifier.info({}, EVENT_TYPE, payload)
+        self.notifier.info({}, changes.EVENT_TYPE, payload)
 
     def close(self):
         self.transport.cleanup()
 
 
 class Chain(object):
-    """RabbitMQ, Ceilometer's notification agent and Aodh, under ``path``,
-    with Aodh's API behind ``keystone``.  ``transport_url`` is RabbitMQ's.
+    """RabbitMQ, Ceilometer's notification agent and Aodh, under ``path``.
+
+    ``transport_url`` (RabbitMQ's) is known at once, before anything
+    starts, so that Nova can be configured to send there; Aodh's API is
+    put behind the Keystone given to :meth:`start`.
     """
 
-    def __init__(self, path, keystone, progress=None):
+    def __init__(self, path, progress=None):
         self.path = os.path.abspath(path)
         self.progress = _progress(progress)
         self.rabbitmq = RabbitMQ(os.path.join(self.path, 'rabbitmq'),
@@ -703,16 +706,17 @@ class Chain(object):
         self.transport_url = self.rabbitmq.url
         self.ceilometer = Ceilometer(os.path.join(self.path, 'ceilometer'),
                                      self.transport_url, progress=progress)
-        self.aodh = Aodh(os.path.join(self.path, 'aodh'), self.transport_url,
-                         keystone, progress=progress)
+        self.aodh = None
         self.startup_seconds = None
 
-    def start(self, timeout=120):
+    def start(self, keystone, timeout=120):
         """Start the three at once (Ceilometer and Aodh connect once the
-        broker answers); return once every queue of the chain has its
-        consumer.
+        broker answers), Aodh's API behind ``keystone``; return once every
+        queue of the chain has its consumer.
         """
         started = time.monotonic()
+        self.aodh = Aodh(os.path.join(self.path, 'aodh'), self.transport_url,
+                         keystone, progress=self.progress)
         os.makedirs(self.path, exist_ok=True)
         errors = []
 
@@ -757,12 +761,80 @@ class Chain(object):
 
     def stop(self):
         self.ceilometer.stop()
-        self.aodh.stop()
+        if self.aodh is not None:
+            self.aodh.stop()
         self.rabbitmq.stop()
 
-    def __enter__(self):
-        self.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.stop()
+class NotifierAgent(object):
+    """``nova-hoststatus notifier`` as a process of its own.
+
+    It reads the ``nova.conf`` of ``nova_config_dir`` (a sandbox's
+    :meth:`~nova_hoststatus.tools.sandbox.NovaSandbox.config_dir`, whose
+    Nova sends its notifications to the chain's broker) and an
+    ``agent.conf`` of its own under ``path``: the agents' shared store
+    (``store_url``), their tooz backend (``coordination_url``, or none)
+    and its scan interval.
+    """
+
+    def __init__(self, path, nova_config_dir, store_url,
+                 coordination_url=None, scan_interval=1.0,
+                 claim_timeout=10.0):
+        self.path = os.path.abspath(path)
+        self.nova_config = os.path.join(nova_config_dir, 'nova.conf')
+        self.store_url = store_url
+        self.coordination_url = coordination_url
+        self.scan_interval = scan_interval
+        self.claim_timeout = claim_timeout
+        self.log = os.path.join(self.path, 'notifier.log')
+        self.output = os.path.join(self.path, 'notifier.out')
+        self._proc = None
+
+    @property
+    def pid(self):
+        return self._proc.pid if self._proc is not None else None
+
+    def configure(self):
+        os.makedirs(self.path, exist_ok=True)
+        text = ('[DEFAULT]\nlog_file = %s\n\n[host_status_notifier]\n'
+                'connection = %s\nscan_interval = %s\nclaim_timeout = %s\n'
+                % (self.log, self.store_url, self.scan_interval,
+                   self.claim_timeout))
+        if self.coordination_url:
+            text += '\n[coordination]\nbackend_url = %s\n' % (
+                self.coordination_url)
+        return _write(os.path.join(self.path, 'agent.conf'),
+                      text + '\n' + _MESSAGING)
+
+    def start(self, timeout=90):
+        """Start it; return once it listens on Nova's queue."""
+        agent_conf = self.configure()
+        binary = os.path.join(os.path.dirname(sys.executable),
+                              'nova-hoststatus')
+        self._proc = _spawn([binary, 'notifier', '--config-file',
+                             self.nova_config, '--config-file', agent_conf],
+                            self.output)
+        deadline = time.monotonic() + timeout
+        while 'listening' not in _tail(self.output):
+            if self._proc.poll() is not None:
+                raise RuntimeError('the notifier exited with %s: %s'
+                                   % (self._proc.returncode,
+                                      _tail(self.output) or _tail(self.log)))
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError('the notifier did not listen within %d '
+                                   's; see %s' % (timeout, self.log))
+            time.sleep(0.2)
+
+    def stop(self):
+        """SIGTERM: it stops taking messages and finishes the ones taken.
+        """
+        _terminate(self._proc)
+        self._proc = None
+
+    def kill(self):
+        """SIGKILL, as a controller that fails: nothing is finished."""
+        if self._proc is not None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+            self._proc = None

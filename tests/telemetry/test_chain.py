@@ -34,8 +34,8 @@ import uuid
 import testtools
 from testtools import content
 
-from nova_hoststatus.tools import sandbox
 from nova_hoststatus.tools import telemetry
+from tests.telemetry import base
 
 # How long an alarm may take to reach the consumer in these tests, from
 # the notification's sending (Doctor's budget, inspector to consumer, is
@@ -65,18 +65,13 @@ class TestChain(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = sandbox.shared()
-        cls.path = tempfile.mkdtemp(prefix='nova-hoststatus-chain-')
+        env = base.environment()
+        cls.sandbox, cls.chain = env.sandbox, env.chain
+        cls.path = tempfile.mkdtemp(prefix='nova-hoststatus-chain-test-')
         cls.consumer = telemetry.Consumer()
         cls.consumer.start()
-        cls.chain = telemetry.Chain(cls.path, cls.sandbox.keystone)
-        try:
-            cls.chain.start()
-            cls.publisher = telemetry.Publisher(
-                cls.path + '/publisher', cls.chain.transport_url)
-        except Exception:
-            cls._clean()
-            raise
+        cls.publisher = telemetry.Publisher(
+            cls.path + '/publisher', cls.chain.transport_url)
         log('chain (RabbitMQ, Ceilometer, Aodh) started in %.1f s '
             '(RabbitMQ %.1f s)' % (cls.chain.startup_seconds,
                                    cls.chain.rabbitmq.startup_seconds))
@@ -96,7 +91,6 @@ class TestChain(testtools.TestCase):
         publisher = getattr(cls, 'publisher', None)
         if publisher is not None:
             publisher.close()
-        cls.chain.stop()
         cls.consumer.stop()
         shutil.rmtree(cls.path, ignore_errors=True)
 
