@@ -34,6 +34,7 @@ import uuid
 import testtools
 from testtools import content
 
+from nova_hoststatus.notifier import changes
 from nova_hoststatus.tools import telemetry
 from tests.telemetry import base
 
@@ -165,7 +166,7 @@ class TestChain(testtools.TestCase):
         self.assertEqual(alarm_id, body['alarm_id'])
         self.assertEqual('alarm', body['current'])
         event = body['reason_data']['event']
-        self.assertEqual(telemetry.EVENT_TYPE, event['event_type'])
+        self.assertEqual(changes.EVENT_TYPE, event['event_type'])
         traits = telemetry.traits(body)
         self.assertEqual(server, traits['server_id'])
         self.assertEqual(status, traits['host_status'])
