@@ -65,8 +65,10 @@ class Agent(object):
             self._look(host, observed)
 
     def scan(self):
-        """Tell every change of the hosts this agent scans; the number
-        told."""
+        """Tell every change of the hosts this agent scans.
+
+        Returns the number of changes told.
+        """
         told = self._store.told()
         count = 0
         for host, observed in sorted(self._hosts.statuses().items()):
