@@ -20,6 +20,9 @@ import os
 import threading
 
 import fixtures
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import postgresql
 import testtools
 
 from nova_hoststatus.notifier import changes
@@ -167,6 +170,40 @@ class StoreTest(StoreTestCase):
         self.assertEqual({'h1': ('DOWN', False)}, later.told())
         self.clock.now += TIMEOUT
         self.assertEqual(change, later.claim('h1', 'DOWN', TIMEOUT))
+
+
+class ColumnTypeTest(testtools.TestCase):
+    """The times of a claim are compared for equality and subtracted: on
+    every database they keep the precision of ``time.time()``.
+    """
+
+    def ddl(self, dialect):
+        return str(sa.schema.CreateTable(store.HOSTS).compile(
+            dialect=dialect))
+
+    def test_claimed_at_is_a_double_on_mysql(self):
+        ddl = self.ddl(mysql.dialect())
+        self.assertIn('claimed_at DOUBLE NOT NULL', ddl)
+
+    def test_claimed_at_is_a_double_on_postgresql(self):
+        ddl = self.ddl(postgresql.dialect())
+        self.assertIn('claimed_at DOUBLE PRECISION NOT NULL', ddl)
+
+    def test_changed_at_keeps_microseconds_on_mysql(self):
+        self.assertIn('changed_at DATETIME(6) NOT NULL',
+                      self.ddl(mysql.dialect()))
+
+    def test_claimed_at_keeps_sub_second_precision_on_sqlite(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        clock = Clock(START + 0.123456)
+        agent = store.Store('sqlite:///' + os.path.join(tmp, 'told.db'),
+                            clock=clock)
+        self.addCleanup(agent.close)
+        agent.claim('h1', 'UP', TIMEOUT)
+        change = agent.claim('h1', 'DOWN', TIMEOUT)
+        clock.now += TIMEOUT
+        self.assertEqual(change, agent.claim('h1', 'DOWN', TIMEOUT))
+        self.assertEqual(123456, change.changed_at.microsecond)
 
 
 class ThreadsTest(StoreTestCase):
