@@ -495,3 +495,34 @@ class ServiceTest(AgentTestCase):
         service.stop()
         self.assertEqual(['run_watchers', 'run_watchers', 'leave', 'stop'],
                          coordinator.calls)
+
+    def test_a_failed_coordinator_does_not_stop_the_scans(self):
+        coordinator = FakeCoordinator()
+        coordinator.fail = RuntimeError('tooz backend gone')
+        service = self.service(coordinator=coordinator,
+                               partitioner=Partitioner({'c1'}))
+        service._scan_once()
+        self.assertIn('tooz backend gone', self.logger.output)
+        # The scan still ran on the partition known: each change is still
+        # told once through the store.
+        self.assertEqual({'c1': ('UP', True)}, self.store.told())
+
+    def test_the_scanner_thread_survives_a_failed_coordinator(self):
+        coordinator = FakeCoordinator()
+        self.conf.set_override('scan_interval', 0.5,
+                               group='host_status_notifier')
+        service = self.service(coordinator=coordinator,
+                               partitioner=Partitioner({'c1'}))
+        service.start()
+        self.addCleanup(service.stop)
+        coordinator.fail = RuntimeError('tooz backend gone')
+        self.hosts.states['c1'] = 'DOWN'
+        for _ in range(500):
+            if self.sent:
+                break
+            time.sleep(0.01)
+        coordinator.fail = None
+        self.assertEqual([('vm-1', 'UP', 'DOWN')],
+                         [(p['server_id'], p['old_host_status'],
+                           p['host_status']) for p in self.sent])
+        self.assertTrue(service._scanner.is_alive())
