@@ -172,7 +172,13 @@ class Service(object):
 
     def _scan_once(self):
         if self._coordinator is not None:
-            self._coordinator.run_watchers()
+            try:
+                self._coordinator.run_watchers()
+            except Exception:
+                # The partition last known still splits the hosts; the
+                # store keeps each change told once whoever scans it.
+                LOG.exception('The coordination backend failed; this scan '
+                              'keeps the partition last known.')
         try:
             self._agent.scan()
         except Exception:

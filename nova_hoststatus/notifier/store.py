@@ -29,6 +29,7 @@ import datetime
 import time
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from nova_hoststatus.notifier import changes
 
@@ -40,8 +41,14 @@ HOSTS = sa.Table(
     sa.Column('old_host_status', sa.String(16), nullable=True),
     sa.Column('generation', sa.Integer, nullable=False),
     sa.Column('delivered', sa.Boolean, nullable=False),
-    sa.Column('claimed_at', sa.Float, nullable=False),
-    sa.Column('changed_at', sa.DateTime, nullable=False),
+    # Seconds since the epoch, compared for equality and subtracted: a
+    # double everywhere (sa.Float is MySQL's 4-byte FLOAT, which keeps
+    # today's time.time() to about two minutes).
+    sa.Column('claimed_at', sa.Double, nullable=False),
+    # With its microseconds on MySQL too, so that a change taken over
+    # carries the moment its first sender told.
+    sa.Column('changed_at', sa.DateTime().with_variant(
+        mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
 )
 
 
