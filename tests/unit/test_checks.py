@@ -784,7 +784,8 @@ class NotificationSettingsTest(TestCase):
 
 class NotificationsRowTest(TestCase):
     """The command shows the row when asked, or when it reads the agent's
-    file."""
+    file.
+    """
 
     def setUp(self):
         super().setUp()
