@@ -29,7 +29,10 @@ nova-api.  With ``--endpoint`` a server is also shown through the running
 API at 2.15 and 2.16; with ``--cloud`` (clouds.yaml,
 :mod:`nova_hoststatus.tools.clouds`) the callers of the "who sees
 host_status" matrix are real ones, with the roles Keystone gives them, and
-the server is read through the API as each of them.
+the server is read through the API as each of them.  With ``--notifier``,
+or when the configuration files set ``[host_status_notifier] connection``
+(the notification agent's), what the agent needs of Nova's notifications is
+checked too.
 
 Exit status: 0 when no check fails (warnings allowed), 1 when one does, 2
 when the deployment cannot be read or a cloud cannot be logged in.
@@ -60,6 +63,7 @@ from oslo_policy import opts as policy_opts
 
 from nova_hoststatus import conf
 from nova_hoststatus import microversion
+from nova_hoststatus.notifier import opts as notifier_opts
 from nova_hoststatus import policies
 from nova_hoststatus import policy
 from nova_hoststatus.tools import checks
@@ -101,7 +105,9 @@ def register(commands):
                     'its place in the pipeline, the policy rules, who sees '
                     'host_status (Nova\'s own decision where Nova is '
                     'importable, as in nova-api), where host state comes '
-                    'from and which deprecated settings are still set. '
+                    'from and which deprecated settings are still set; '
+                    'with --notifier, what the notification agent needs '
+                    'of Nova\'s notifications. '
                     'Exit status 0 when no check fails, 1 when one does, '
                     '2 when the deployment cannot be read or a --cloud '
                     'cannot be logged in.')
@@ -123,6 +129,11 @@ def register(commands):
                    metavar='ROLE',
                    help="also show a caller with only this role in the "
                         "server's project (repeatable)")
+    p.add_argument('--notifier', action='store_true',
+                   help='also check what the notification agent '
+                        '(nova-hoststatus notifier) needs of Nova\'s '
+                        'notifications; on when the configuration files '
+                        'set [host_status_notifier] connection')
     p.add_argument('--format', choices=('table', 'json'), default='table',
                    help='a table (default), or a JSON list of '
                         '{check, result, details, fix}')
@@ -218,7 +229,7 @@ def run(args):
                 real = RealCallers(logins, read.body, first + [
                     _shown_as(endpoint, read.body['id'], login.token)
                     for login in logins[len(first):]])
-        results = deployment.check(args.roles, real)
+        results = deployment.check(args.roles, real, args.notifier)
         if live:
             results.append(live)
     if args.format == 'json':
@@ -270,6 +281,28 @@ def _quiet_reported_logs():
             logger.setLevel(level)
 
 
+# Nova's and oslo.messaging's options that say whether Nova's versioned
+# notifications reach the broker, as they define them (the check does not
+# need oslo.messaging: the telemetry extra brings it, for the agent).
+_NOTIFICATION_OPTS = {
+    'notifications': [
+        cfg.StrOpt('notification_format', default='unversioned',
+                   deprecated_group='DEFAULT'),
+    ],
+    'oslo_messaging_notifications': [
+        cfg.MultiStrOpt('driver', default=[]),
+        cfg.StrOpt('transport_url', secret=True),
+    ],
+    'oslo_messaging_rabbit': [
+        cfg.BoolOpt('amqp_durable_queues', default=False),
+        cfg.BoolOpt('rabbit_quorum_queue', default=False),
+    ],
+    None: [  # [DEFAULT]
+        cfg.StrOpt('transport_url', secret=True),
+    ],
+}
+
+
 def _register(config):
     """The options of nova.conf that the checks read."""
     config.register_opt(cfg.StrOpt('api_paste_config',
@@ -278,6 +311,34 @@ def _register(config):
                         group='wsgi')
     for group, opts in policy_opts.list_opts():
         config.register_opts(opts, group=group)
+    for group, opts in _NOTIFICATION_OPTS.items():
+        config.register_opts(opts, group=group)
+    notifier_opts.register(config)
+
+
+def messaging(config):
+    """What ``config`` (nova.conf, read) says of Nova's notifications: a
+    :class:`.notifications.Messaging`.
+    """
+    notifications = config.oslo_messaging_notifications
+    if notifications.transport_url:
+        transport = '[oslo_messaging_notifications] transport_url'
+    elif config.transport_url:
+        transport = '[DEFAULT] transport_url'
+    else:
+        transport = None
+    rabbit = config.oslo_messaging_rabbit
+    return checks.Messaging(
+        config.notifications.notification_format, notifications.driver,
+        transport, rabbit.amqp_durable_queues or rabbit.rabbit_quorum_queue)
+
+
+def agent(config):
+    """Whether the agent's own options are set: a
+    :class:`.notifications.Agent`.
+    """
+    return checks.Agent(bool(config.host_status_notifier.connection),
+                        bool(config.coordination.backend_url))
 
 
 def _config_args(args):
@@ -373,15 +434,35 @@ class Deployment(object):
         return cls(config, config_args, paste_path, paste, settings,
                    policy_override)
 
-    def check(self, roles, real=None):
+    def check(self, roles, real=None, notifier=False):
         """Every check of the files, in order; ``real`` (a
         :class:`RealCallers`), when given, has the matrix of who sees
-        host_status made of real callers.
+        host_status made of real callers; the notifications row with
+        ``notifier``, or when the files set the agent's store.
         """
         results = [checks.check_pipeline(self.paste, self.paste_path)]
         results += self._policy(roles, real)
         results.append(checks.check_host_state(self.settings.deprecated))
+        if notifier or self.config.host_status_notifier.connection:
+            results.append(self.check_notifications())
         return results
+
+    def check_notifications(self):
+        """The notifications row: Nova's settings, the agent's, and what
+        a member of a server's project sees (the agent tells an owner
+        that much): Nova's own decision where Nova is importable.
+        """
+        member_sees = None
+        if not self._undecidable():
+            [member] = [caller for caller in checks.usual_callers()
+                        if caller.label == 'member']
+            try:
+                [member_sees] = self._decisions(
+                    [member], checks.SERVER_PROJECT, checks.SERVER_USER)
+            except nova_oracle.OracleError:
+                pass  # the who-sees row says why
+        return checks.check_notifications(messaging(self.config),
+                                          agent(self.config), member_sees)
 
     def _policy(self, roles, real):
         """The rows of the policy and of who sees host_status."""

@@ -24,7 +24,7 @@ event alarms.
   and the notification it gets;
 - :mod:`.store`: the last host_status told, shared by every agent, and the
   compare-and-set that makes each change told once;
-- :mod:`.nova`: Nova's own records and code: host_status per host, the
+- :mod:`.hosts`: Nova's own records and code: host_status per host, the
   servers on a host, Nova's policy enforcer;
 - :mod:`.agent`: the listener, the scan and the sender;
 - :mod:`.opts`: the agent's options.

@@ -13,6 +13,7 @@
 """Every check of ``nova-hoststatus check``, passing and failing, on small
 inputs: paste files as strings, rules as dicts."""
 
+import io
 import json
 import os
 
@@ -20,6 +21,8 @@ import fixtures
 from oslo_config import cfg
 import testtools
 
+from nova_hoststatus import cmd
+from nova_hoststatus.cmd import check as check_cmd
 from nova_hoststatus import conf
 from nova_hoststatus import policies
 from nova_hoststatus import policy
@@ -625,6 +628,207 @@ class HostStateTest(TestCase):
             [opt.dest for opt in conf.DEPRECATED_OPTS])
         self.assertEqual(len(conf.DEPRECATED_OPTS),
                          len(result.fix.splitlines()))
+
+
+# What the notification agent needs of Nova, all there.
+MESSAGING = checks.Messaging('versioned', ['messagingv2'],
+                             '[DEFAULT] transport_url', True)
+
+
+class NotificationsTest(TestCase):
+
+    def check(self, agent=None, member_sees=None, **changes):
+        return checks.check_notifications(MESSAGING._replace(**changes),
+                                          agent, member_sees)
+
+    def test_versioned_on_a_durable_broker_passes(self):
+        for fmt in ('versioned', 'both'):
+            result = self.check(notification_format=fmt)
+            self.assertResult(
+                Code.SUCCESS, result,
+                '[notifications] notification_format = %s: Nova sends its '
+                'versioned service.update' % fmt,
+                '[oslo_messaging_notifications] driver = messagingv2',
+                'notification transport: [DEFAULT] transport_url',
+                'queues are durable')
+            self.assertEqual(checks.NOTIFICATIONS, result.check)
+
+    def test_unversioned_warns_and_names_the_setting(self):
+        result = self.check(notification_format='unversioned')
+        self.assertResult(
+            Code.WARNING, result,
+            'Warning: [notifications] notification_format = unversioned: '
+            'Nova sends no versioned service.update',
+            'only from its scans, up to [host_status_notifier] '
+            'scan_interval later',
+            'set [notifications] notification_format = versioned')
+
+    def test_driver_unset_or_noop_warns(self):
+        for drivers in ([], ['noop'], ['log'], ['noop', 'log']):
+            result = self.check(drivers=drivers)
+            self.assertResult(
+                Code.WARNING, result, '[oslo_messaging_notifications] driver',
+                'set [oslo_messaging_notifications] driver = messagingv2')
+        self.assertIn('driver is not set',
+                      self.check(drivers=[]).details)
+        self.assertIn('driver = noop: none of them sends to the broker '
+                      '(messaging or messagingv2 do)',
+                      self.check(drivers=['noop']).details)
+
+    def test_either_messaging_driver_sends(self):
+        for drivers in (['messaging'], ['messagingv2'], ['log', 'messaging']):
+            self.assertResult(Code.SUCCESS, self.check(drivers=drivers))
+
+    def test_notification_transport_named_never_shown(self):
+        result = self.check(
+            transport='[oslo_messaging_notifications] transport_url')
+        self.assertResult(Code.SUCCESS, result, 'notification transport: '
+                          '[oslo_messaging_notifications] transport_url')
+        self.assertResult(Code.WARNING, self.check(transport=None),
+                          'no transport_url', 'set [DEFAULT] transport_url')
+
+    def test_queues_not_durable_warn(self):
+        result = self.check(durable=False)
+        self.assertResult(
+            Code.WARNING, result,
+            'Warning: [oslo_messaging_rabbit] amqp_durable_queues is false: '
+            'a broker restart loses the messages waiting in the queues',
+            'amqp_durable_queues = true for every party of the broker: Nova, '
+            'the agent, Ceilometer and Aodh', 'PRECONDITION_FAILED')
+
+    def test_every_problem_has_its_fix(self):
+        result = self.check(notification_format='unversioned', drivers=[],
+                            transport=None, durable=False,
+                            agent=checks.Agent(False, False),
+                            member_sees='none')
+        self.assertEqual(Code.WARNING, result.code)
+        self.assertEqual(6, len(result.fix.splitlines()))
+
+    def test_agent_options(self):
+        self.assertResult(
+            Code.WARNING, self.check(agent=checks.Agent(False, True)),
+            '[host_status_notifier] connection is not set: the agent does '
+            'not start', 'give that file to check with --config-file',
+            '[coordination] backend_url is set: the agents share the scans')
+        self.assertResult(
+            Code.SUCCESS, self.check(agent=checks.Agent(True, False)),
+            '[coordination] backend_url is not set: every agent scans every '
+            'host (each change is still told once)')
+
+    def test_owners_told_nothing_under_an_admin_only_rule(self):
+        result = self.check(member_sees='none')
+        self.assertResult(
+            Code.WARNING, result,
+            "a member of a server's project sees no host_status under this "
+            "policy (as under Nova's default rule, administrators alone), so "
+            'the agent tells owners nothing',
+            'os_compute_api:servers:show:host_status:unknown-only')
+
+    def test_owners_told_what_members_see(self):
+        for decision in ('all', 'unknown-only'):
+            self.assertResult(
+                Code.SUCCESS, self.check(member_sees=decision),
+                "a member of a server's project sees: %s; the agent tells "
+                'owners as much' % decision)
+
+
+class NotificationSettingsTest(TestCase):
+    """What the command reads of nova.conf for the notifications row."""
+
+    def read(self, text):
+        path = self.useFixture(fixtures.TempDir()).join('nova.conf')
+        with open(path, 'w') as f:
+            f.write(text)
+        config = cfg.ConfigOpts()
+        check_cmd._register(config)
+        config(['--config-file', path], project='nova',
+               default_config_files=[])
+        return check_cmd.messaging(config), check_cmd.agent(config)
+
+    def test_novas_defaults(self):
+        messaging, agent = self.read('')
+        self.assertEqual(checks.Messaging('unversioned', [], None, False),
+                         messaging)
+        self.assertEqual(checks.Agent(False, False), agent)
+
+    def test_settings_as_nova_and_oslo_messaging_read_them(self):
+        messaging, agent = self.read(
+            '[DEFAULT]\ntransport_url = rabbit://nova:secret@ctl1//\n'
+            '[notifications]\nnotification_format = both\n'
+            '[oslo_messaging_notifications]\ndriver = log\n'
+            'driver = messagingv2\n'
+            '[oslo_messaging_rabbit]\namqp_durable_queues = true\n'
+            '[host_status_notifier]\nconnection = mysql+pymysql://h/told\n'
+            '[coordination]\nbackend_url = redis://ctl1:6379\n')
+        self.assertEqual(checks.Messaging('both', ['log', 'messagingv2'],
+                                          '[DEFAULT] transport_url', True),
+                         messaging)
+        self.assertEqual(checks.Agent(True, True), agent)
+
+    def test_notification_transport_and_quorum_queues(self):
+        messaging, _ = self.read(
+            '[oslo_messaging_notifications]\n'
+            'transport_url = rabbit://n:s@notify//\n'
+            '[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\n')
+        self.assertEqual('[oslo_messaging_notifications] transport_url',
+                         messaging.transport)
+        self.assertTrue(messaging.durable)
+
+    def test_deprecated_default_group_of_the_format(self):
+        # oslo.config logs the deprecation; the row need not repeat it.
+        self.useFixture(fixtures.FakeLogger('oslo_config'))
+        messaging, _ = self.read('[DEFAULT]\nnotification_format = '
+                                 'versioned\n')
+        self.assertEqual('versioned', messaging.notification_format)
+
+
+class NotificationsRowTest(TestCase):
+    """The command shows the row when asked, or when it reads the agent's
+    file.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        paste_path = os.path.join(self.dir, 'api-paste.ini')
+        with open(paste_path, 'w') as f:
+            f.write(PASTE.format(v21=V21, legacy=LEGACY, filter=FILTER))
+        self.nova_conf = os.path.join(self.dir, 'nova.conf')
+        with open(self.nova_conf, 'w') as f:
+            f.write('[wsgi]\napi_paste_config = %s\n[notifications]\n'
+                    'notification_format = versioned\n' % paste_path)
+        self.agent_conf = os.path.join(self.dir, 'hoststatus-notifier.conf')
+        with open(self.agent_conf, 'w') as f:
+            f.write('[host_status_notifier]\nconnection = sqlite://\n')
+
+    def rows(self, *argv):
+        out = self.useFixture(fixtures.MonkeyPatch(
+            'sys.stdout', io.StringIO())).new_value
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', io.StringIO()))
+        cmd.main(['check', '--format', 'json'] + list(argv))
+        return {row['check']: row for row in json.loads(out.getvalue())}
+
+    def test_not_shown_by_default(self):
+        self.assertNotIn(checks.NOTIFICATIONS,
+                         self.rows('--config-file', self.nova_conf))
+
+    def test_shown_with_the_option(self):
+        row = self.rows('--config-file', self.nova_conf,
+                        '--notifier')[checks.NOTIFICATIONS]
+        self.assertEqual('Warning', row['result'])
+        self.assertIn('notification_format = versioned: Nova sends',
+                      row['details'])
+        self.assertIn('[host_status_notifier] connection is not set',
+                      row['details'])
+
+    def test_shown_with_the_agents_file(self):
+        rows = self.rows('--config-file', self.nova_conf, '--config-file',
+                         self.agent_conf)
+        self.assertEqual(checks.NOTIFICATIONS, list(rows)[-1])
+        details = rows[checks.NOTIFICATIONS]['details']
+        self.assertNotIn('connection is not set', details)
+        # The member of the usual callers sees nothing under the defaults.
+        self.assertIn('the agent tells owners nothing', details)
 
 
 def answer(version, value=None, status=200, answered=None):

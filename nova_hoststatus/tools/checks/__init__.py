@@ -16,7 +16,8 @@ Every way the filter goes wrong in production is a deployment mistake that
 fails quietly: the filter in the wrong place of the pipeline
 (:mod:`.pipeline`), a rule naming a rule that does not exist
 (:mod:`.policy`), a setting that no longer does anything (:mod:`.state`),
-a running API that does not show what the policy says (:mod:`.live`).
+a running API that does not show what the policy says (:mod:`.live`),
+a Nova that sends the notification agent nothing (:mod:`.notifications`).
 Each check takes what the deployment's files say, already read (the text
 of ``api-paste.ini``, rule dicts, decisions, setting names), and returns a
 :class:`.result.Result`.  Reading the files and asking Nova is
@@ -24,6 +25,7 @@ of ``api-paste.ini``, rule dicts, decisions, setting names), and returns a
 """
 
 from nova_hoststatus.tools.checks import live
+from nova_hoststatus.tools.checks import notifications
 from nova_hoststatus.tools.checks import pipeline
 from nova_hoststatus.tools.checks import policy
 from nova_hoststatus.tools.checks import result
@@ -61,6 +63,11 @@ check_who_sees = policy.check_who_sees
 
 HOST_STATE = state.HOST_STATE
 check_host_state = state.check_host_state
+
+NOTIFICATIONS = notifications.NOTIFICATIONS
+Messaging = notifications.Messaging
+Agent = notifications.Agent
+check_notifications = notifications.check_notifications
 
 LIVE = live.LIVE
 Answer = live.Answer
