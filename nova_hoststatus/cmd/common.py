@@ -66,8 +66,12 @@ def _bounded_int(text, low, high, what):
     return value
 
 
-def start_sandbox(strip_nova, identity=sandbox.KEYSTONE):
-    """A sandbox that starts, with progress lines, when entered."""
+def start_sandbox(strip_nova, identity=sandbox.KEYSTONE,
+                  notifications=None):
+    """A sandbox that starts, with progress lines, when entered; its Nova
+    sends its notifications to the transport URL ``notifications``, if
+    given.
+    """
     if identity == sandbox.KEYSTONE:
         print('Starting Nova %s in this process and Keystone %s in another '
               '(about 15 s) ...' % (nova_version(), keystone_version()),
@@ -77,7 +81,36 @@ def start_sandbox(strip_nova, identity=sandbox.KEYSTONE):
               % nova_version(), flush=True)
     return sandbox.NovaSandbox(
         strip_nova=strip_nova, identity=identity,
+        notifications=notifications,
         progress=lambda msg: print('  ' + msg, flush=True))
+
+
+def chain_needs_keystone(identity):
+    """The option error of the chain without Keystone."""
+    return ('argument --identity: %s has no Keystone, and Aodh\'s API in the '
+            'notification chain needs one: use keystone, or add --no-chain'
+            % identity)
+
+
+def start_chain(telling, box):
+    """Start the chain of ``telling`` (:class:`~nova_hoststatus.tools.
+    owner.Telling`) behind ``box``'s Keystone, with progress lines.
+    """
+    print("Starting the notification chain: RabbitMQ, Ceilometer's "
+          "notification agent, Aodh's API, listener and notifier (about "
+          '20 s) ...', flush=True)
+    telling.start_chain(box)
+
+
+def start_agent(telling, box):
+    """Start the notifier agent of ``telling`` on ``box``'s Nova, with
+    progress lines.
+    """
+    print('Starting the notification agent (nova-hoststatus notifier, '
+          'scanning every 1 s) ...', flush=True)
+    telling.start_agent(box, OWNER_RULE)
+    print('  notifier listening on Nova\'s notifications in %.1f s'
+          % telling.agent_seconds, flush=True)
 
 
 def keystone_version():

@@ -574,11 +574,13 @@ class Consumer(object):
 
     A call is a dict: ``name`` (the URL's last part), ``monotonic`` and
     ``time`` (``time.monotonic()`` and wall-clock time of its arrival)
-    and ``body`` (the parsed JSON, else the text).
+    and ``body`` (the parsed JSON, else the text).  ``on_call``, if
+    given, is called with each call as it arrives (to log it).
     """
 
-    def __init__(self):
+    def __init__(self, on_call=None):
         self._calls = []
+        self._on_call = on_call
         self._cond = threading.Condition()
         consumer = self
 
@@ -611,6 +613,8 @@ class Consumer(object):
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+        if self._on_call is not None:
+            self._on_call(call)
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever,
