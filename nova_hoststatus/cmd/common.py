@@ -16,6 +16,7 @@
 import argparse
 import importlib.metadata
 import math
+import signal
 
 from nova_hoststatus.tools import keystone
 from nova_hoststatus.tools import sandbox
@@ -85,6 +86,18 @@ def start_sandbox(strip_nova, identity=sandbox.KEYSTONE,
         progress=lambda msg: print('  ' + msg, flush=True))
 
 
+def stop_on_sigterm():
+    """Have SIGTERM stop the command as Ctrl-C does, so that what it
+    started in other processes (Keystone, the chain, the notifier) is
+    stopped too.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt()
+
+
 def chain_needs_keystone(identity):
     """The option error of the chain without Keystone."""
     return ('argument --identity: %s has no Keystone, and Aodh\'s API in the '
@@ -93,8 +106,9 @@ def chain_needs_keystone(identity):
 
 
 def start_chain(telling, box):
-    """Start the chain of ``telling`` (:class:`~nova_hoststatus.tools.
-    owner.Telling`) behind ``box``'s Keystone, with progress lines.
+    """Start the chain of ``telling`` (an
+    :class:`~nova_hoststatus.tools.owner.Telling`) behind ``box``'s
+    Keystone, with progress lines.
     """
     print("Starting the notification chain: RabbitMQ, Ceilometer's "
           "notification agent, Aodh's API, listener and notifier (about "

@@ -30,7 +30,7 @@ import time
 from nova_hoststatus.cmd import common
 from nova_hoststatus.notifier import changes
 from nova_hoststatus.tools import launchers
-from nova_hoststatus.tools import owner
+from nova_hoststatus.tools import owner as owner_tools
 from nova_hoststatus.tools import sandbox
 
 TENANT = 'vnf-tenant'
@@ -244,8 +244,10 @@ def run(args):
     telling = None
     if not args.no_chain:
         # Before Nova's 15 s start: say at once what is missing.
-        owner.check_installed(NO_CHAIN)
-        telling = owner.Telling(progress=_progress)
+        owner_tools.check_installed(NO_CHAIN)
+        telling = owner_tools.Telling(progress=_progress)
+    # SIGTERM stops the drill as Ctrl-C does, the chain's processes too.
+    common.stop_on_sigterm()
     with common.start_sandbox(
             strip_nova=True, identity=args.identity,
             notifications=telling.transport_url if telling else None) as box:
@@ -535,6 +537,9 @@ def drill_workers(args):
     """The Doctor scenario over N API workers: one is told, all must know.
     """
     uwsgi_binary = launchers.uwsgi_binary()
+    print('No notification chain with --workers: this drill times the '
+          "owner's polling through every worker (without --workers it "
+          "also times the owner's consumer).", flush=True)
     with common.start_sandbox(strip_nova=True,
                               identity=args.identity) as box:
         hosts, services, host_of = _fleet(box, args)

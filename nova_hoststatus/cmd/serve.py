@@ -15,12 +15,14 @@
 A fleet with a host in every state, the owner rule set, Keystone with an
 openrc for the VM owner and one for the admin, ready-made commands for
 curl, novaclient and the openstack CLI, and one line on stdout for each
-request served.
+request served.  Beside it, unless ``--no-chain``, the notification chain
+(RabbitMQ, Ceilometer, Aodh) and a notifier agent, with a Doctor consumer
+for the owner's event alarms, each of its calls logged.
 """
 
 import errno
+import json
 import os
-import signal
 import socket
 import sys
 import threading
@@ -29,8 +31,16 @@ import time
 import yaml
 
 from nova_hoststatus.cmd import common
+from nova_hoststatus.notifier import changes
 from nova_hoststatus.tools import keystone
+from nova_hoststatus.tools import owner
 from nova_hoststatus.tools import sandbox
+from nova_hoststatus.tools import telemetry
+
+NO_CHAIN = 'or serve without the chain: nova-hoststatus serve --no-chain'
+# Where the consumer's calls are logged, in the config dir: one JSON
+# document a line.
+CONSUMER_LOG = 'consumer-calls.log'
 
 
 def register(commands):
@@ -41,8 +51,12 @@ def register(commands):
                     'front of it and serve its compute API on 127.0.0.1, '
                     'with a host in every state and a server on each, for '
                     'curl, novaclient and the openstack CLI; one line per '
-                    'request. Runs until Ctrl-C or SIGTERM. Needs the nova '
-                    'extra.')
+                    'request. Beside it, the notification chain (RabbitMQ, '
+                    "Ceilometer, Aodh) and a notifier agent, and a consumer "
+                    "for the owner's event alarms, one line per call. Runs "
+                    'until Ctrl-C or SIGTERM. Needs the nova and identity '
+                    'extras, and for the chain the telemetry extra and '
+                    'RabbitMQ (tools/install-packages.sh), or --no-chain.')
     p.add_argument('--port', type=common.port, default=8774,
                    help='port on 127.0.0.1 (default %(default)s); it must '
                         'be free')
@@ -60,6 +74,10 @@ def register(commands):
                         'Keystone, the X-User-Id, X-Project-Id and X-Roles '
                         'headers (or the tokens owner and admin) stand for '
                         'a token')
+    p.add_argument('--no-chain', action='store_true',
+                   help='run no notification chain and no notifier: the '
+                        'API alone (needs neither RabbitMQ nor the '
+                        'telemetry extra)')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
@@ -68,9 +86,12 @@ def register(commands):
 
 
 def check_options(args):
-    """Find a busy port or an unusable config dir now, not after Nova's
-    15 s start; None if both are fine.
+    """Find a busy port, an unusable config dir or a chain without
+    Keystone now, not after Nova's 15 s start; None if all are fine.
     """
+    if (getattr(args, 'identity', sandbox.KEYSTONE) != sandbox.KEYSTONE and
+            not getattr(args, 'no_chain', True)):
+        return common.chain_needs_keystone(args.identity)
     problem = port_problem(args.port)
     if problem:
         return 'argument --port: %s' % problem
@@ -121,59 +142,115 @@ def run(args):
     """The sandbox on a loopback port, with a fleet in every state."""
     strip_nova = not args.keep_nova_host_status
     identity = getattr(args, 'identity', sandbox.KEYSTONE)
-    with common.start_sandbox(strip_nova=strip_nova,
-                              identity=identity) as box:
-        box.set_policy(common.OWNER_RULE)
-        config_dir = box.path
-        if args.config_dir:
-            config_dir = box.config_dir(os.path.abspath(args.config_dir),
-                                        common.OWNER_RULE)
-        servers = []
-        project = box.project_id(DEMO_PROJECT)
-        for host, state in DEMO_HOSTS:
-            box.create_host(host, state)
-            servers.append((box.create_server(
-                project, DEMO_USER, host, name='vm-on-' + host), host))
+    telling = None
+    if not getattr(args, 'no_chain', True):
+        # Before Nova's 15 s start: say at once what is missing.
+        owner.check_installed(NO_CHAIN)
+        telling = owner.Telling(progress=lambda msg: print('  ' + msg,
+                                                           flush=True))
+    # Stopped by a service manager, even while starting: clean up as for
+    # Ctrl-C.
+    common.stop_on_sigterm()
+    try:
+        with common.start_sandbox(
+                strip_nova=strip_nova, identity=identity,
+                notifications=telling.transport_url if telling
+                else None) as box:
+            try:
+                return _serve(box, telling, args)
+            finally:
+                if telling is not None:
+                    # The agent reads the sandbox's Nova: stop it first.
+                    print('Stopping the notifier and the chain.', flush=True)
+                    telling.stop()
+    except KeyboardInterrupt:
+        print('\nStopped while starting.', flush=True)
+        return 1
+
+
+def _serve(box, telling, args):
+    box.set_policy(common.OWNER_RULE)
+    config_dir = box.path
+    if args.config_dir:
+        config_dir = box.config_dir(os.path.abspath(args.config_dir),
+                                    common.OWNER_RULE)
+    if telling is not None:
+        common.start_chain(telling, box)
+    servers = []
+    project = box.project_id(DEMO_PROJECT)
+    for host, state in DEMO_HOSTS:
+        box.create_host(host, state)
         servers.append((box.create_server(
-            project, DEMO_USER, None, name='vm-unscheduled'), None))
-        owner = box.headers(project, DEMO_USER)
-        tokens = {}
-        if box.keystone is None:
-            admin = box.headers(common.ADMIN_PROJECT, 'admin',
-                                sandbox.ADMIN_ROLES)
-            tokens = {'owner': _caller(owner), 'admin': _caller(admin)}
-        try:
-            url = box.serve(args.port, tokens, log=_log)
-        except OSError as exc:
-            # Taken while Nova was starting.
-            print('nova-hoststatus serve: error: %s'
-                  % _port_error(args.port, exc), file=sys.stderr)
-            return 2
-        beat = threading.Thread(target=_heartbeats, args=(box,),
-                                name='heartbeats', daemon=True)
-        beat.start()
-        if box.keystone is None:
-            _examples(url, servers, owner, config_dir)
-        else:
-            _keystone_examples(box, url, servers, owner, project,
-                               config_dir)
-        # Stopped by a service manager, clean up as for Ctrl-C.
-        signal.signal(signal.SIGTERM, _interrupt)
-        print(ready_line(url, config_dir), flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print('\nStopping.')
+            project, DEMO_USER, host, name='vm-on-' + host), host))
+    servers.append((box.create_server(
+        project, DEMO_USER, None, name='vm-unscheduled'), None))
+    consumer_log = None
+    if telling is not None:
+        common.start_agent(telling, box)
+        consumer_log = os.path.join(config_dir, CONSUMER_LOG)
+        telling.consumer.on_call = _consumer_logger(consumer_log)
+    owner_headers = box.headers(project, DEMO_USER)
+    tokens = {}
+    if box.keystone is None:
+        admin = box.headers(common.ADMIN_PROJECT, 'admin',
+                            sandbox.ADMIN_ROLES)
+        tokens = {'owner': _caller(owner_headers), 'admin': _caller(admin)}
+    try:
+        url = box.serve(args.port, tokens, log=_log)
+    except OSError as exc:
+        # Taken while Nova was starting.
+        print('nova-hoststatus serve: error: %s'
+              % _port_error(args.port, exc), file=sys.stderr)
+        return 2
+    beat = threading.Thread(target=_heartbeats, args=(box,),
+                            name='heartbeats', daemon=True)
+    beat.start()
+    if box.keystone is None:
+        _examples(url, servers, owner_headers, config_dir)
+    else:
+        _keystone_examples(box, url, servers, owner_headers, project,
+                           config_dir)
+        if telling is not None:
+            _alarm_examples(box, telling, config_dir, consumer_log)
+    print('\nOne line per request follows (method, path, status, time, '
+          'caller)%s.\n' % (", and one per call of the owner's consumer"
+                            if telling is not None else ''))
+    print(ready_line(url, config_dir), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print('\nStopping.', flush=True)
     return 0
+
+
+def _consumer_logger(path):
+    """Log each call of the consumer: a line on stdout, and its JSON in
+    ``path``.
+    """
+    lock = threading.Lock()
+
+    def log(call):
+        body = call['body']
+        try:
+            told = telemetry.traits(body)
+            what = 'server %s: %s -> %s' % (
+                told.get('server_id'), told.get('old_host_status'),
+                told.get('host_status'))
+        except (KeyError, TypeError, IndexError):
+            what = 'a call that is not an event alarm\'s'
+        with lock:
+            print('consumer /%s called: %s' % (call['name'], what),
+                  flush=True)
+            with open(path, 'a') as f:
+                f.write(json.dumps({'name': call['name'],
+                                    'time': call['time'],
+                                    'body': body}) + '\n')
+    return log
 
 
 def _log(line):
     print(line, flush=True)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt()
 
 
 def _caller(headers):
@@ -321,8 +398,56 @@ def _keystone_examples(box, url, servers, owner, project, config_dir):
     print('  OS_CLIENT_CONFIG_FILE=%s nova-hoststatus check --config-dir %s '
           '%s' % (clouds_file, config_dir, ' '.join(
               '--cloud %s' % name for name, _ in CLOUDS)))
-    print('\nOne line per request follows (method, path, status, time, '
-          'caller).\n')
+
+
+def owner_token_command(keystone_url):
+    """A shell command that sets TOKEN to a token of the VM owner, with
+    curl alone.
+    """
+    auth = {'auth': {
+        'identity': {'methods': ['password'], 'password': {'user': {
+            'name': DEMO_USER, 'domain': {'name': keystone.DOMAIN},
+            'password': keystone.PASSWORD}}},
+        'scope': {'project': {'name': DEMO_PROJECT,
+                              'domain': {'name': keystone.DOMAIN}}}}}
+    return ("TOKEN=$(curl -si -H 'Content-Type: application/json' -d '%s' "
+            "%s/auth/tokens | awk 'tolower($1) == \"x-subject-token:\" "
+            "{print $2}' | tr -d '\\r')"
+            % (json.dumps(auth), keystone_url.rstrip('/')))
+
+
+def alarm_command(aodh_url, name, consumer_url):
+    """A shell command that makes an event alarm of the VM owner's project
+    (with ``$TOKEN``) posting to ``consumer_url``.
+    """
+    return ("curl -s -X POST -H \"X-Auth-Token: $TOKEN\" "
+            "-H 'Content-Type: application/json' -d '%s' %s/v2/alarms"
+            % (json.dumps(owner.event_alarm(name, consumer_url)),
+               aodh_url.rstrip('/')))
+
+
+def _alarm_examples(box, telling, config_dir, consumer_log):
+    name = 'my-servers'
+    consumer = telling.consumer.url(name)
+    print('\nThe VM owner told of its hosts\' changes: a notifier agent '
+          '(nova-hoststatus notifier, log %s) sends %s through RabbitMQ, '
+          "Ceilometer and Aodh (%s) to the alarm_actions URL of the "
+          "owner's event alarms. A Doctor consumer answers on %s (any "
+          'last part of the path names the alarm); each call is a line '
+          'below and a JSON line in %s. The owner makes an alarm with its '
+          'own token:' % (telling.agent.log, changes.EVENT_TYPE,
+                          telling.aodh_url, telling.consumer.url(''),
+                          consumer_log))
+    print('  ' + owner_token_command(box.keystone.auth_url))
+    print('  ' + alarm_command(telling.aodh_url, name, consumer))
+    print('or, with python-aodhclient, after source %s:'
+          % os.path.join(config_dir, 'owner-openrc'))
+    print('  openstack alarm create --name %s -t event --event-type %s '
+          '--alarm-action %s --repeat-actions True'
+          % (name, changes.EVENT_TYPE, consumer))
+    print('Then force compute-up down as the admin (above): the consumer '
+          'is called for vm-on-compute-up. Logs of the chain: %s'
+          % telling.chain.path)
 
 
 def _examples(url, servers, owner, config_dir):
@@ -368,5 +493,3 @@ def _examples(url, servers, owner, config_dir):
     print('  nova-hoststatus check --config-dir %s --endpoint %s '
           '--token owner --token-roles member,reader --token-project %s'
           % (config_dir, url, DEMO_PROJECT))
-    print('\nOne line per request follows (method, path, status, time, '
-          'caller).\n')

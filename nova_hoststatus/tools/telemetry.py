@@ -580,7 +580,7 @@ class Consumer(object):
 
     def __init__(self, on_call=None):
         self._calls = []
-        self._on_call = on_call
+        self.on_call = on_call
         self._cond = threading.Condition()
         consumer = self
 
@@ -613,8 +613,8 @@ class Consumer(object):
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
-        if self._on_call is not None:
-            self._on_call(call)
+        if self.on_call is not None:
+            self.on_call(call)
 
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever,
