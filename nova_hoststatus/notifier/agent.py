@@ -60,14 +60,15 @@ class Agent(object):
 
     def host_changed(self, host):
         """Nova says ``host``'s service was saved: tell what changed."""
-        observed = self._hosts.status(host)
-        if observed is not None:
-            self._look(host, observed)
+        self._look(host)
 
     def scan(self):
         """Tell every change of the hosts this agent scans.
 
-        Returns the number of changes told.
+        Returns the number of changes told. Hosts whose state differs from
+        the one last told are read again, one by one, under their lock:
+        telling the others may take seconds, in which the first reading
+        grows old.
         """
         told = self._store.told()
         count = 0
@@ -75,7 +76,7 @@ class Agent(object):
             if told.get(host) == (observed, True) or not self._mine(host):
                 continue
             try:
-                count += self._look(host, observed)
+                count += self._look(host)
             except Exception:
                 LOG.exception('Could not tell the change of a host; the '
                               'next scan tries again.')
@@ -86,8 +87,9 @@ class Agent(object):
             return True
         return self._partitioner.belongs_to_self(host)
 
-    def _look(self, host, observed):
-        change = self._store.claim(host, observed, self._claim_timeout)
+    def _look(self, host):
+        change = self._store.claim(
+            host, lambda: self._hosts.status(host), self._claim_timeout)
         if change is None:
             return 0
         try:

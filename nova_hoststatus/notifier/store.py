@@ -74,23 +74,34 @@ class Store(object):
                         HOSTS.c.host, HOSTS.c.host_status,
                         HOSTS.c.delivered))}
 
-    def claim(self, host, observed, claim_timeout):
-        """Own the change of ``host`` to ``observed``, if there is one to
-        tell and no other agent owns it: a :class:`changes.Change`, or None.
+    def claim(self, host, read, claim_timeout):
+        """Own the change of ``host`` to what ``read()`` says now, if there
+        is one to tell and no other agent owns it: a
+        :class:`changes.Change`, or None.
+
+        ``read()`` gives the host's host_status from Nova, or None when it
+        has none. It is called while the host's row is locked, so the
+        reads of one host by all agents are ordered: a read that started
+        before the last change was claimed can never claim after it, and
+        tell an owner a state its host has already left.
 
         A host seen for the first time is recorded, not told: the agent
         tells changes from the moment it first saw the host.
         """
-        now = self._clock()
         try:
-            return self._claim(host, observed, claim_timeout, now)
+            return self._claim(host, read, claim_timeout)
         except sa.exc.IntegrityError:
             return None  # another agent saw the host first, just now
 
-    def _claim(self, host, observed, claim_timeout, now):
+    def _claim(self, host, read, claim_timeout):
         with self._engine.begin() as conn:
             row = conn.execute(
-                sa.select(HOSTS).where(HOSTS.c.host == host)).first()
+                sa.select(HOSTS).where(HOSTS.c.host == host)
+                .with_for_update()).first()
+            observed = read()
+            now = self._clock()
+            if observed is None:
+                return None
             if row is None:
                 conn.execute(sa.insert(HOSTS), [self._first(host, observed,
                                                             now)])

@@ -61,76 +61,77 @@ class StoreTestCase(testtools.TestCase):
 class StoreTest(StoreTestCase):
 
     def test_first_sight_is_recorded_and_not_told(self):
-        self.assertIsNone(self.store.claim('h1', 'UP', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'UP', TIMEOUT))
         self.assertEqual({'h1': ('UP', True)}, self.store.told())
-        self.assertIsNone(self.store.claim('h1', 'UP', TIMEOUT))
-        self.assertIsNone(self.agent().claim('h1', 'UP', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'UP', TIMEOUT))
+        self.assertIsNone(self.agent().claim('h1', lambda: 'UP', TIMEOUT))
 
     def test_a_change_is_claimed_once(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
         self.clock.now += 5
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.assertEqual(
             changes.Change('h1', 'UP', 'DOWN', 1,
                            datetime.datetime(2026, 1, 1, 0, 0, 5)),
             change)
         self.assertEqual({'h1': ('DOWN', False)}, self.store.told())
         # Another agent sees the same change: already owned.
-        self.assertIsNone(self.agent().claim('h1', 'DOWN', TIMEOUT))
-        self.assertIsNone(self.store.claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(self.agent().claim('h1', lambda: 'DOWN', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'DOWN', TIMEOUT))
 
     def test_delivered_then_the_same_status_tells_nothing(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.store.delivered(change)
         self.assertEqual({'h1': ('DOWN', True)}, self.store.told())
         self.clock.now += 10 * TIMEOUT
-        self.assertIsNone(self.store.claim('h1', 'DOWN', TIMEOUT))
-        self.assertIsNone(self.agent().claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'DOWN', TIMEOUT))
+        self.assertIsNone(self.agent().claim('h1', lambda: 'DOWN', TIMEOUT))
         # And the way back is a change of its own.
-        back = self.agent().claim('h1', 'UP', TIMEOUT)
+        back = self.agent().claim('h1', lambda: 'UP', TIMEOUT)
         self.assertEqual(('DOWN', 'UP', 2), (back.old, back.new,
                                              back.generation))
 
     def test_an_undelivered_claim_is_taken_over_after_claim_timeout(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)  # its sender dies
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        # Its sender dies.
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         other = self.agent()
         self.clock.now += TIMEOUT - 1
-        self.assertIsNone(other.claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(other.claim('h1', lambda: 'DOWN', TIMEOUT))
         self.clock.now += 1
-        taken = other.claim('h1', 'DOWN', TIMEOUT)
+        taken = other.claim('h1', lambda: 'DOWN', TIMEOUT)
         # The same change: same sides, generation and moment.
         self.assertEqual(change, taken)
         # Taken over once, and the new claim is fresh again.
-        self.assertIsNone(self.store.claim('h1', 'DOWN', TIMEOUT))
-        self.assertIsNone(self.agent().claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'DOWN', TIMEOUT))
+        self.assertIsNone(self.agent().claim('h1', lambda: 'DOWN', TIMEOUT))
         other.delivered(taken)
         self.clock.now += 10 * TIMEOUT
-        self.assertIsNone(self.store.claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'DOWN', TIMEOUT))
 
     def test_release_makes_it_claimable_at_once(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.store.release(change)
         self.assertEqual({'h1': ('DOWN', False)}, self.store.told())
-        again = self.agent().claim('h1', 'DOWN', TIMEOUT)
+        again = self.agent().claim('h1', lambda: 'DOWN', TIMEOUT)
         self.assertEqual(change, again)
-        self.assertIsNone(self.store.claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'DOWN', TIMEOUT))
 
     def test_release_after_delivered_changes_nothing(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.store.delivered(change)
         self.store.release(change)
         self.assertEqual({'h1': ('DOWN', True)}, self.store.told())
-        self.assertIsNone(self.agent().claim('h1', 'DOWN', TIMEOUT))
+        self.assertIsNone(self.agent().claim('h1', lambda: 'DOWN', TIMEOUT))
 
     def test_a_change_while_the_previous_is_undelivered(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        first = self.store.claim('h1', 'DOWN', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        first = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.clock.now += 3
-        second = self.agent().claim('h1', 'UNKNOWN', TIMEOUT)
+        second = self.agent().claim('h1', lambda: 'UNKNOWN', TIMEOUT)
         self.assertEqual(
             changes.Change('h1', 'DOWN', 'UNKNOWN', 2,
                            datetime.datetime(2026, 1, 1, 0, 0, 3)),
@@ -139,37 +140,77 @@ class StoreTest(StoreTestCase):
         self.store.delivered(first)
         self.assertEqual({'h1': ('UNKNOWN', False)}, self.store.told())
         self.clock.now += TIMEOUT
-        self.assertEqual(second, self.store.claim('h1', 'UNKNOWN', TIMEOUT))
+        self.assertEqual(second,
+                         self.store.claim('h1', lambda: 'UNKNOWN', TIMEOUT))
         self.store.delivered(second)
         self.assertEqual({'h1': ('UNKNOWN', True)}, self.store.told())
 
     def test_release_of_an_old_generation_leaves_the_newer_claim(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        first = self.store.claim('h1', 'DOWN', TIMEOUT)
-        second = self.agent().claim('h1', 'UP', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        first = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
+        second = self.agent().claim('h1', lambda: 'UP', TIMEOUT)
         self.assertEqual(('DOWN', 'UP', 2),
                          (second.old, second.new, second.generation))
         self.store.release(first)
-        self.assertIsNone(self.store.claim('h1', 'UP', TIMEOUT))
+        self.assertIsNone(self.store.claim('h1', lambda: 'UP', TIMEOUT))
+
+    def test_reads_of_a_host_are_ordered_by_its_lock(self):
+        # Agent 1 reads DOWN and is slow to claim; agent 2's read of the
+        # same host waits for it, so it reads the newer UP and tells
+        # DOWN -> UP after it, never an UP that the owner would then see
+        # overtaken by the older DOWN.
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        other = self.agent()
+        order = []
+        reading = threading.Event()
+        go_on = threading.Event()
+
+        def slow_read():
+            order.append('agent 1 reads DOWN')
+            reading.set()
+            go_on.wait(10)
+            return 'DOWN'
+
+        def newer_read():
+            order.append('agent 2 reads UP')
+            return 'UP'
+
+        first = threading.Thread(target=lambda: order.append(
+            self.store.claim('h1', slow_read, TIMEOUT)))
+        first.start()
+        self.assertTrue(reading.wait(10))
+        second = threading.Thread(target=lambda: order.append(
+            other.claim('h1', newer_read, TIMEOUT)))
+        second.start()
+        second.join(0.5)
+        order.append('agent 1 goes on')
+        go_on.set()
+        first.join(10)
+        second.join(10)
+        self.assertEqual(['agent 1 reads DOWN', 'agent 1 goes on'],
+                         order[:2])
+        self.assertEqual(('UP', 'DOWN'), (order[2].old, order[2].new))
+        self.assertEqual('agent 2 reads UP', order[3])
+        self.assertEqual(('DOWN', 'UP'), (order[4].old, order[4].new))
 
     def test_hosts_are_apart(self):
         for host in ('h1', 'h2'):
-            self.store.claim(host, 'UP', TIMEOUT)
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)
+            self.store.claim(host, lambda: 'UP', TIMEOUT)
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.store.delivered(change)
         self.assertEqual({'h1': ('DOWN', True), 'h2': ('UP', True)},
                          self.store.told())
-        self.assertEqual(1, self.store.claim('h2', 'DOWN',
+        self.assertEqual(1, self.store.claim('h2', lambda: 'DOWN',
                                              TIMEOUT).generation)
 
     def test_the_table_outlives_its_agents(self):
-        self.store.claim('h1', 'UP', TIMEOUT)
-        change = self.store.claim('h1', 'DOWN', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
+        change = self.store.claim('h1', lambda: 'DOWN', TIMEOUT)
         self.store.close()
         later = self.agent()
         self.assertEqual({'h1': ('DOWN', False)}, later.told())
         self.clock.now += TIMEOUT
-        self.assertEqual(change, later.claim('h1', 'DOWN', TIMEOUT))
+        self.assertEqual(change, later.claim('h1', lambda: 'DOWN', TIMEOUT))
 
 
 class ColumnTypeTest(testtools.TestCase):
@@ -199,10 +240,10 @@ class ColumnTypeTest(testtools.TestCase):
         agent = store.Store('sqlite:///' + os.path.join(tmp, 'told.db'),
                             clock=clock)
         self.addCleanup(agent.close)
-        agent.claim('h1', 'UP', TIMEOUT)
-        change = agent.claim('h1', 'DOWN', TIMEOUT)
+        agent.claim('h1', lambda: 'UP', TIMEOUT)
+        change = agent.claim('h1', lambda: 'DOWN', TIMEOUT)
         clock.now += TIMEOUT
-        self.assertEqual(change, agent.claim('h1', 'DOWN', TIMEOUT))
+        self.assertEqual(change, agent.claim('h1', lambda: 'DOWN', TIMEOUT))
         self.assertEqual(123456, change.changed_at.microsecond)
 
 
@@ -223,7 +264,7 @@ class ThreadsTest(StoreTestCase):
             try:
                 for number, observed in enumerate(sequence):
                     barrier.wait(timeout=60)
-                    change = agent.claim('h1', observed, TIMEOUT)
+                    change = agent.claim('h1', lambda: observed, TIMEOUT)
                     if change is not None:
                         won[number].append(change)
                         agent.delivered(change)
@@ -242,7 +283,7 @@ class ThreadsTest(StoreTestCase):
         return sequence, won
 
     def check(self, stores):
-        self.store.claim('h1', 'UP', TIMEOUT)
+        self.store.claim('h1', lambda: 'UP', TIMEOUT)
         sequence, won = self.race(stores)
         self.assertEqual([1] * len(sequence), [len(w) for w in won])
         self.assertEqual(list(range(1, len(sequence) + 1)),
@@ -263,7 +304,7 @@ class ThreadsTest(StoreTestCase):
 
         def claim(agent):
             barrier.wait(timeout=60)
-            answers.append(agent.claim('h2', 'UP', TIMEOUT))
+            answers.append(agent.claim('h2', lambda: 'UP', TIMEOUT))
 
         threads = [threading.Thread(target=claim, args=(agent,))
                    for agent in stores]
@@ -285,7 +326,7 @@ def _claim_in_a_process(url, hosts, sequence, barrier, results):
         for number, observed in enumerate(sequence):
             barrier.wait(timeout=60)
             for host in hosts:
-                change = agent.claim(host, observed, TIMEOUT)
+                change = agent.claim(host, lambda: observed, TIMEOUT)
                 if change is not None:
                     won.append((host, number, change.generation))
                     agent.delivered(change)
@@ -303,7 +344,7 @@ class ProcessesTest(StoreTestCase):
 
     def test_one_winner_per_change_across_processes(self):
         for host in self.HOSTS:
-            self.store.claim(host, 'UP', TIMEOUT)
+            self.store.claim(host, lambda: 'UP', TIMEOUT)
         sequence = ['DOWN', 'UP'] * (self.STEPS // 2)
         context = multiprocessing.get_context('spawn')
         barrier = context.Barrier(self.PROCESSES)
