@@ -63,6 +63,8 @@ TELEMETRY_MISSING = ("%s is not installed in this environment; from the "
 # go; Ceilometer listens to it.
 NOVA_EXCHANGE = 'nova'
 NOTIFICATION_TOPIC = 'notifications'
+# What the notifier sends, and the event Ceilometer makes of it.
+EVENT_TYPE = changes.EVENT_TYPE
 # The queues whose consumers make the chain ready: Ceilometer's on Nova's
 # notifications, Aodh's listener's on Ceilometer's events and Aodh's
 # notifier's on the listener's alarms.
