@@ -58,6 +58,8 @@ CLAIM_TIMEOUT = 10.0
 MEMBER_TIMEOUT = 3
 # The queue every agent shares on Nova's versioned notifications.
 QUEUE = 'nova-hoststatus'
+# Their tooz group ([host_status_notifier] coordination_group).
+GROUP = 'nova-hoststatus-notifier'
 # From a change to the owner's post, on a loaded 2-core test machine (the
 # figures are printed; Doctor's budget, 1 s, is the chain's test's).
 DELIVERY_TIMEOUT = 30
@@ -527,16 +529,49 @@ class TestTwoAgents(NotifierTestCase):
                   'DOWN', 'UP', 2)
         self.assertOnce(name, 2)
 
+    def members(self, count=None, timeout=RECORD_TIMEOUT):
+        """The agents' tooz group, as tooz has it (once it has ``count``
+        members, if given)."""
+        from tooz import coordination
+        observer = coordination.get_coordinator(
+            self.coordination_url, ('observer-%s' % uuid.uuid4()).encode())
+        observer.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                members = set(observer.get_members(GROUP).get())
+                if count is None or len(members) == count:
+                    return members
+                if time.monotonic() > deadline:
+                    self.fail('tooz group %s has %d members, not %d, after '
+                              '%d s' % (GROUP, len(members), count, timeout))
+                time.sleep(0.2)
+        finally:
+            observer.stop()
+
     def test_killed_agent_taken_over(self):
         # Two hosts changed through the API (Nova's service.update, which
-        # the survivor takes from the queue, the dead agent's unacknowledged
-        # messages included) and four by heartbeats (only scans find them;
-        # those of the hosts the dead agent scanned are the survivor's
-        # once tooz forgets the dead one).
-        owner, name, hosts = self.owned_hosts(6)
+        # the survivor takes from the queue) and, by heartbeats, hosts of
+        # either agent's to scan (tooz's partitioner: only scans find
+        # those; the dead agent's are the survivor's once tooz forgets
+        # the dead one).
+        from tooz import hashring
+        members = self.members(count=2)
+        ring = hashring.HashRing(members)
+        owner, name, by_api = self.owned_hosts(2)
+        by_heartbeat, scanners = [], {member: [] for member in members}
+        while (min(len(hosts) for hosts in scanners.values()) < 2 and
+               len(by_heartbeat) < 16):
+            host, service = self.host()
+            server, host_id = self.server(owner, host)
+            by_heartbeat.append((host, service, server, host_id))
+            [member] = ring.get_nodes(host.encode())
+            scanners[member].append(server)
+        self.wait_told([entry[0] for entry in by_heartbeat], 'UP')
+        hosts = by_api + by_heartbeat
         servers = {server: host_id for _, _, server, host_id in hosts}
-        by_api, by_heartbeat = hosts[:2], hosts[2:]
         self.addCleanup(self._restart_agents)
+        killed = time.monotonic()
         self.agents[0].kill()
         made = {}
         for host, service, server, _ in by_api:
@@ -555,15 +590,23 @@ class TestTwoAgents(NotifierTestCase):
                             'UP', new, names)
             delays[server] = call['monotonic'] - made[server]
         self.assertEqual(sorted(servers), sorted(delays))
-        api = [delays[entry[2]] for entry in by_api]
-        beats = [delays[entry[2]] for entry in by_heartbeat]
+        [survivor] = self.members(count=1)
+        [dead] = members - {survivor}
+
+        def told(servers):
+            return ', '.join('%.1f' % delays[server] for server in servers)
+
         self.figure('one agent of two killed: force-down through the API '
-                    'told after %s s, stale heartbeats after %s s (bound '
-                    '%d s; scan_interval %.1f s, tooz timeout %d s)'
-                    % (', '.join('%.1f' % d for d in api),
-                       ', '.join('%.1f' % d for d in beats),
+                    'told after %s s; stale heartbeats of the dead agent\'s '
+                    'hosts after %s s, of the survivor\'s after %s s (from '
+                    'the kill: %.1f s; bound %d s; scan_interval %.1f s, '
+                    'tooz timeout %d s)'
+                    % (told(forced), told(scanners[dead]),
+                       told(scanners[survivor]),
+                       max(call['monotonic'] for call in posts) - killed,
                        TAKEOVER_BOUND, SCAN_INTERVAL, MEMBER_TIMEOUT))
-        self.assertLess(max(api + beats), TAKEOVER_BOUND)
+        self.assertTrue(scanners[dead])
+        self.assertLess(max(delays.values()), TAKEOVER_BOUND)
         self.assertOnce(name, len(hosts))
 
     def _restart_agents(self):
