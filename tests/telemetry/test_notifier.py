@@ -216,7 +216,8 @@ class NotifierTestCase(testtools.TestCase):
     @classmethod
     def server(cls, owner, host):
         """A server of ``owner``'s on ``host``: (UUID, the hostId its owner
-        reads in the compute API)."""
+        reads in the compute API).
+        """
         server = cls.sandbox.create_server(owner.project, owner.user, host)
         cls.servers.append(server)
         result = cls.sandbox.request(
@@ -228,7 +229,8 @@ class NotifierTestCase(testtools.TestCase):
 
     def admin(self, method, path, body, version):
         """An admin's call to the compute API; the monotonic time it was
-        made."""
+        made.
+        """
         made = time.monotonic()
         result = self.sandbox.request(
             method, path, self.admin_project, self.admin_user,
@@ -256,7 +258,8 @@ class NotifierTestCase(testtools.TestCase):
 
     def wait_told(self, hosts, status, timeout=RECORD_TIMEOUT):
         """Until the agents have ``status`` of each of ``hosts`` as told
-        (a new host: recorded; from then on its changes are told)."""
+        (a new host: recorded; from then on its changes are told).
+        """
         deadline = time.monotonic() + timeout
         while True:
             told = self.store.told()
@@ -276,7 +279,8 @@ class NotifierTestCase(testtools.TestCase):
 
     def alarm(self, owner):
         """An event alarm of ``owner``'s on every hoststatus.server.update
-        of its project, made with its own token: its name."""
+        of its project, made with its own token: its name.
+        """
         name = unique('alarm')
         self.chain.aodh.create_event_alarm(owner.token(), name,
                                            self.consumer.url(name))
@@ -294,7 +298,8 @@ class NotifierTestCase(testtools.TestCase):
     def assertTold(self, calls, owner, servers, old, new, hosts):
         """``calls`` are one post per server of ``servers`` ({UUID:
         hostId}), of ``owner``'s, telling ``old`` -> ``new``, with no name
-        of ``hosts`` anywhere."""
+        of ``hosts`` anywhere.
+        """
         seen = []
         for call in calls:
             body = call['body']
@@ -338,7 +343,8 @@ class TestOwnerIsTold(NotifierTestCase):
         """Run ``steps`` ((label, change(host, service) -> monotonic time
         made, old, new)) on a new host with two servers of the owner's and
         one of another project's; each step tells each project of its own
-        servers only, once."""
+        servers only, once.
+        """
         owner = Owner(self.sandbox, 'owner')
         other = Owner(self.sandbox, 'other')
         host, service = self.host()
@@ -401,7 +407,8 @@ class TestOwnerIsTold(NotifierTestCase):
 
 class TestNovaDefaultPolicy(NotifierTestCase):
     """One agent under Nova's default policy: admins only see host_status,
-    so the owner is told nothing."""
+    so the owner is told nothing.
+    """
 
     rules = {}
 
@@ -426,7 +433,8 @@ class TestNovaDefaultPolicy(NotifierTestCase):
 
 class TestTwoAgents(NotifierTestCase):
     """Two agents on one store, sharing Nova's queue and, through tooz,
-    the scans."""
+    the scans.
+    """
 
     agent_count = 2
     coordination = True
@@ -434,7 +442,8 @@ class TestTwoAgents(NotifierTestCase):
     def owned_hosts(self, count):
         """``count`` new hosts, one server of a new owner's on each, and
         the owner's alarm: (owner, alarm, [(host, service, server,
-        hostId)])."""
+        hostId)]).
+        """
         owner = Owner(self.sandbox, 'owner')
         found = []
         for _ in range(count):
@@ -448,7 +457,8 @@ class TestTwoAgents(NotifierTestCase):
     def tell(self, owner, name, hosts, label, change, old, new, expected,
              timeout=DELIVERY_TIMEOUT):
         """Make ``change(host, service)`` on each of ``hosts``; the owner's
-        alarm posts once per server; the latest delay, measured."""
+        alarm posts once per server; the latest delay, measured.
+        """
         made = [change(host, service) for host, service, _, _ in hosts]
         posts = self.wait_posts(name, expected, timeout)
         names = [entry[0] for entry in hosts]
@@ -531,7 +541,8 @@ class TestTwoAgents(NotifierTestCase):
 
     def members(self, count=None, timeout=RECORD_TIMEOUT):
         """The agents' tooz group, as tooz has it (once it has ``count``
-        members, if given)."""
+        members, if given).
+        """
         from tooz import coordination
         observer = coordination.get_coordinator(
             self.coordination_url, ('observer-%s' % uuid.uuid4()).encode())
