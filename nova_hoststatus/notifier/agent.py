@@ -66,7 +66,8 @@ class Agent(object):
 
     def scan(self):
         """Tell every change of the hosts this agent scans; the number
-        told."""
+        told.
+        """
         told = self._store.told()
         count = 0
         for host, observed in sorted(self._hosts.statuses().items()):

@@ -90,7 +90,8 @@ class NovaHosts(object):
 
     def visibility(self, project_id):
         """What a member of ``project_id`` may see of its servers'
-        host_status, by Nova's enforcer and the deployed policy."""
+        host_status, by Nova's enforcer and the deployed policy.
+        """
         member = nova_context.RequestContext(
             user_id='nova-hoststatus-member', project_id=project_id,
             roles=list(MEMBER_ROLES), overwrite=False)

@@ -34,7 +34,8 @@ _ENVIRONMENT = []
 
 def environment():
     """``Environment(chain, sandbox, path)``, started on first use and
-    stopped at exit (the chain before the sandbox)."""
+    stopped at exit (the chain before the sandbox).
+    """
     with _LOCK:
         if not _ENVIRONMENT:
             path = tempfile.mkdtemp(prefix='nova-hoststatus-chain-')
