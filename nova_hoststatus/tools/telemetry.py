@@ -136,6 +136,16 @@ def _tail(path, size=3000):
         return ''
 
 
+def _since(path, offset):
+    """What was appended to ``path`` after its first ``offset`` bytes."""
+    try:
+        with open(path, 'rb') as f:
+            f.seek(offset)
+            return f.read().decode(errors='replace')
+    except OSError:
+        return ''
+
+
 def _write(path, text):
     with open(path, 'w') as f:
         f.write(text)
@@ -815,11 +825,17 @@ class NotifierAgent(object):
         agent_conf = self.configure()
         binary = os.path.join(os.path.dirname(sys.executable),
                               'nova-hoststatus')
+        # The output is appended to: an agent started again must say it
+        # listens after this start, not before.
+        try:
+            offset = os.path.getsize(self.output)
+        except OSError:
+            offset = 0
         self._proc = _spawn([binary, 'notifier', '--config-file',
                              self.nova_config, '--config-file', agent_conf],
                             self.output)
         deadline = time.monotonic() + timeout
-        while 'listening' not in _tail(self.output):
+        while 'listening' not in _since(self.output, offset):
             if self._proc.poll() is not None:
                 raise RuntimeError('the notifier exited with %s: %s'
                                    % (self._proc.returncode,
