@@ -41,14 +41,18 @@ with the same old and new host_status made before the notification's
 - changes made and the rate achieved, notifications expected (each
   change times the servers on its host), received, lost (expected, never
   received), repeated (the same server and change received more than
-  once) and unexpected (matching no change);
+  once) and unexpected (matching no change); the changes the agents told
+  (distinct claims) and, of those, the stale ones: a host_status the host
+  no longer had when the agent claimed it (its owners are told a state
+  Nova does not show; the next look tells the real one);
 - latency from the change to its notifications: median, 95th percentile
   and maximum over every notification, and over changes to the last of
   their notifications (the whole host told);
 - each agent's resident memory (``VmRSS``, sampled every second): mean
-  of the load's first and last 10 s, their ratio, the maximum and the
-  slope of a least-squares line over the load; its CPU time over load and
-  drain, and the changes it told (its log).
+  of the load's first and last 10 s, their ratio, the maximum, the slope
+  of a least-squares line over the load and the mean of each 10 s (does
+  it level off?); its CPU time over load and drain, and the changes it
+  told (its log).
 
 The exit status is 1 if anything was lost, repeated or unexpected. The
 machine is shared: RabbitMQ, the sandbox, the agents and this listener
@@ -65,6 +69,7 @@ Needs RabbitMQ (``bindep.txt``) and the ``nova`` and ``telemetry`` extras
 import argparse
 import bisect
 import collections
+import json
 import os
 import shutil
 import statistics
@@ -225,9 +230,14 @@ class Sampler(object):
                                if t >= ended - window)
         slope = statistics.linear_regression(
             [t - began for t, _ in load], [rss for _, rss in load]).slope
+        windows = collections.defaultdict(list)
+        for t, rss in load:
+            windows[int((t - began) // WINDOW)].append(rss)
         return {'first': first, 'last': last, 'ratio': last / first,
                 'max': max(rss for _, rss in self.samples[pid]),
-                'slope': slope * 60}
+                'slope': slope * 60,
+                'windows': [statistics.mean(windows[n])
+                            for n in sorted(windows)]}
 
 
 class Cloud(object):
@@ -278,10 +288,15 @@ def tally(cloud, received):
     for number, change in enumerate(cloud.changes):
         by_host[change.host, change.old, change.new].append(
             (change.at, number))
+    states = collections.defaultdict(list)
+    for change in cloud.changes:
+        states[change.host].append((change.at, change.new))
     told = collections.defaultdict(list)
     unexpected = 0
+    claims = set()
     for arrived, payload in received:
         host = cloud.host_of.get(payload['server_id'])
+        claims.add((host, payload['changed_at'], payload['host_status']))
         made = by_host.get((host, payload['old_host_status'],
                             payload['host_status']), [])
         # The latest such change of the host before the agent's claim.
@@ -291,6 +306,13 @@ def tally(cloud, received):
             unexpected += 1
             continue
         told[made[at - 1][1], payload['server_id']].append(arrived)
+    # A claim of a state the host was not in when the agent claimed it:
+    # its owners are told a host_status Nova no longer shows.
+    stale = 0
+    for host, changed_at, new in claims:
+        before = bisect.bisect_right(states[host], (stamp(changed_at), ''))
+        now = states[host][before - 1][1] if before else 'UP'
+        stale += now != new
     expected = sum(cloud.servers[change.host] for change in cloud.changes)
     latencies = []
     whole = collections.defaultdict(float)
@@ -305,6 +327,8 @@ def tally(cloud, received):
         'lost': expected - len(told),
         'repeated': sum(len(arrivals) - 1 for arrivals in told.values()),
         'unexpected': unexpected,
+        'claims': len(claims),
+        'stale': stale,
         'latencies': latencies,
         'whole': list(whole.values()),
     }
@@ -328,12 +352,13 @@ def print_report(args, figures, storm_seconds, tail_seconds, agents,
           % (args.hosts, args.servers_per_host, args.agents,
              figures['changes'], storm_seconds, rate, args.rate,
              tail_seconds))
-    print('\n%-12s %9s %9s %9s %9s %10s' % (
+    print('\n%-8s %8s %8s %8s %8s %10s %7s %6s' % (
         'changes', 'expected', 'received', 'lost', 'repeated',
-        'unexpected'))
-    print('%-12d %9d %9d %9d %9d %10d' % (
+        'unexpected', 'told', 'stale'))
+    print('%-8d %8d %8d %8d %8d %10d %7d %6d' % (
         figures['changes'], figures['expected'], figures['received'],
-        figures['lost'], figures['repeated'], figures['unexpected']))
+        figures['lost'], figures['repeated'], figures['unexpected'],
+        figures['claims'], figures['stale']))
     print('\nlatency, change to notification (s): %8s %8s %8s' % (
         'median', 'p95', 'max'))
     for label, values in (('each notification', figures['latencies']),
@@ -351,6 +376,10 @@ def print_report(args, figures, storm_seconds, tail_seconds, agents,
             number, told, mem['first'], mem['last'], mem['ratio'],
             mem['max'], mem['slope'], cpu[agent.pid],
             1000.0 * cpu[agent.pid] / told if told else 0.0))
+    print('\nRSS MiB, mean of each %d s of the load:' % WINDOW)
+    for number, agent in enumerate(agents, 1):
+        print('%5d  %s' % (number, ' '.join(
+            '%.1f' % rss for rss in memory[agent.pid]['windows'])))
 
 
 def main():
@@ -370,6 +399,12 @@ def main():
     parser.add_argument('--scan-interval', type=float, default=1.0,
                         help='the agents\' scan_interval (default '
                              '%(default)s)')
+    parser.add_argument('--json', metavar='FILE',
+                        help='also write every change and every '
+                             'notification received to FILE')
+    parser.add_argument('--keep', action='store_true',
+                        help='keep the working folder (the agents\' logs, '
+                             'the store) and print where it is')
     parser.add_argument('--drain', type=float, default=120.0,
                         help='seconds to wait for the last notifications '
                              'after the load (default %(default)s)')
@@ -425,6 +460,11 @@ def main():
         memory = {agent.pid: sampler.memory(agent.pid, began, ended)
                   for agent in agents}
         received = list(counter.received)
+        if args.json:
+            with open(args.json, 'w') as f:
+                json.dump({'changes': [c._asdict() for c in cloud.changes],
+                           'host_of': cloud.host_of,
+                           'received': received}, f)
         figures = tally(cloud, received)
         last = max((arrived for arrived, _ in received), default=ended)
         print_report(args, figures, storm_seconds, last - ended, agents,
@@ -436,8 +476,12 @@ def main():
             counter.stop()
         box.stop()
         rabbit.stop()
-        shutil.rmtree(path, ignore_errors=True)
-    failed = figures['lost'] or figures['repeated'] or figures['unexpected']
+        if args.keep:
+            log('working folder kept: %s' % path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    failed = (figures['lost'] or figures['repeated'] or
+              figures['unexpected'] or figures['stale'])
     print('\n' + ('FAILED: changes lost, repeated or unexpected' if failed
                   else 'every change told once'))
     return 1 if failed else 0
