@@ -149,7 +149,6 @@ class Service(object):
 
     def __init__(self, conf, agent, transport, coordinator=None,
                  partitioner=None):
-        self._conf = conf
         self._agent = agent
         self._coordinator = coordinator
         self._partitioner = partitioner

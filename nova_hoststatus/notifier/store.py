@@ -61,7 +61,12 @@ class Store(object):
         else:
             self._engine = sa.create_engine(url, pool_pre_ping=True)
         self._clock = clock
-        _METADATA.create_all(self._engine)
+        try:
+            _METADATA.create_all(self._engine)
+        except sa.exc.DatabaseError:
+            # Another agent, started at the same moment, created it first.
+            if not sa.inspect(self._engine).has_table(HOSTS.name):
+                raise
 
     def close(self):
         self._engine.dispose()
