@@ -24,7 +24,9 @@ API under uWSGI.
 
 import collections
 import json
+import math
 import os
+import re
 import statistics
 import threading
 import time
@@ -138,9 +140,9 @@ the HTTP status (None when the request raised), and why, in a line."""
 
 
 def reason(result):
-    """Why a listing failed, in a line: Nova's message, else the first line
-    of the body; a status of 0 is a connection the worker refused or
-    closed.
+    """Why a listing failed, in a line: the error's message (every line
+    of it), else the first line of the body; a status of 0 is a connection
+    the worker refused or closed.
     """
     if not result.status:
         return 'no answer: the connection was refused or closed'
@@ -151,13 +153,24 @@ def reason(result):
         doc = json.loads(body)
     except ValueError:
         doc = None
-    if isinstance(doc, dict) and len(doc) == 1:
+    message = None
+    if isinstance(doc, dict) and isinstance(doc.get('message'), str):
+        # A middleware's error (auth_token's): code and message.
+        message = doc.get('code', result.status), doc['message']
+    elif isinstance(doc, dict) and len(doc) == 1:
+        # Nova's: {"itemNotFound": {"code": 404, "message": ...}}.
         [(kind, fault)] = doc.items()
-        if isinstance(fault, dict) and fault.get('message'):
-            body = '%s: %s' % (kind, fault['message'])
-    lines = [line.strip() for line in (body or '').splitlines()
-             if line.strip()]
-    return lines[0][:200] if lines else '(empty body)'
+        if isinstance(fault, dict) and isinstance(fault.get('message'), str):
+            message = kind, fault['message']
+    if message:
+        lines = re.sub(r'<[^>]*>', '\n', message[1]).splitlines()
+        text = '%s: %s' % (message[0], ' '.join(
+            line.strip() for line in lines if line.strip()))
+    else:
+        lines = [line.strip() for line in (body or '').splitlines()
+                 if line.strip()]
+        text = lines[0] if lines else '(empty body)'
+    return text if len(text) <= 200 else text[:197] + '...'
 
 
 def _view(servers):
@@ -640,7 +653,7 @@ def _drill_workers(box, uwsgi, hosts, services, host_of, args):
             owner.halt.set()
         for owner in owners:
             owner.join()
-    return _workers_summary(rounds, owners, args)
+    return _workers_summary(rounds, owners, args, uwsgi.log)
 
 
 def failures(owners, shown=FAILURES_SHOWN):
@@ -731,7 +744,21 @@ def _workers_round(inspector, owners, host_of, host, service_id, form,
     return result
 
 
-def _workers_summary(rounds, owners, args):
+def log_errors(path, most=FAILURES_SHOWN):
+    """The first ``most`` lines of the log at ``path`` that tell of an
+    error (auth_token's, Nova's), each shortened to a line.
+    """
+    try:
+        with open(path, errors='replace') as f:
+            found = [line.strip() for line in f
+                     if ' ERROR ' in line or 'Traceback' in line]
+    except OSError:
+        return []
+    return [line if len(line) <= 200 else line[:197] + '...'
+            for line in found[:most]]
+
+
+def _workers_summary(rounds, owners, args, log=None):
     print('\nOver %d rounds (%d servers, %d hosts), the owner\'s listings:'
           % (len(rounds), args.servers, args.hosts))
     rows = []
@@ -762,19 +789,29 @@ def _workers_summary(rounds, owners, args):
     errors = sum(len(owner.errors) for owner in owners)
     for line in failures(owners):
         print(line)
+    logged = log_errors(log) if errors and log else []
+    if logged:
+        print("uWSGI's log (%s, removed with the sandbox) tells of errors:"
+              % log)
+        for line in logged:
+            print('  ' + line)
+    slowest = max(sum(end - start for start, end, _ in owner.samples) /
+                  len(owner.samples) for owner in owners)
     lines, status = _workers_verdict(worst, args.budget, stale, flips,
-                                     errors)
+                                     errors, slowest)
     for line in lines:
         print(line)
     return status
 
 
-def _workers_verdict(worst, allowed, stale, flips, errors):
+def _workers_verdict(worst, allowed, stale, flips, errors, listing=None):
     """The closing lines and the exit status.
 
     PASS means what it means in one process, within the budget, and here
     also that every worker agreed: each reads Nova's databases, so none
-    may lag behind another.
+    may lag behind another.  ``listing`` is the mean time of one listing,
+    on the slowest worker: time to DOWN runs up to two listings, so a
+    budget under two listings can hardly be met on this machine.
     """
     over = worst >= allowed
     lines = ['Time to DOWN, worst over every worker: %s, %s the budget of '
@@ -793,6 +830,14 @@ def _workers_verdict(worst, allowed, stale, flips, errors):
                         '%d at most)' % (errors, FAILURES_SHOWN))
     if over:
         problems.append('over the budget (--budget to change it)')
+        if listing and 2 * listing >= allowed:
+            lines.append(
+                'One listing takes %s here (mean, on the slowest worker), '
+                'and time to DOWN runs up to two: a budget under %s can '
+                'hardly be met on this machine (busy or few cores); '
+                '--budget %s judges the workers\' agreement alone.'
+                % (_ms(listing), _ms(2 * listing), common.as_seconds(
+                    min(WAIT, math.ceil(2 * listing + 0.5)))))
     if stale or flips:
         problems.append('the workers disagreed')
     if problems:

@@ -221,6 +221,18 @@ class WorkersVerdictTest(testtools.TestCase):
                          lines[-1])
         self.assertNotIn('PASS', '\n'.join(lines))
 
+    def test_slow_listings_are_named_as_the_cause(self):
+        lines, status = drill._workers_verdict(2.5, 1.0, 0, 0, 0, 1.4)
+        self.assertEqual(1, status)
+        self.assertIn('One listing takes 1400 ms here (mean, on the slowest '
+                      'worker), and time to DOWN runs up to two: a budget '
+                      'under 2800 ms can hardly be met on this machine',
+                      lines[-2])
+        self.assertIn('--budget 4s judges', lines[-2])
+        # Listings well within the budget: the time is the filter's.
+        lines, _ = drill._workers_verdict(1.6, 1.0, 0, 0, 0, 0.3)
+        self.assertNotIn('One listing', '\n'.join(lines))
+
     def test_disagreement_fails(self):
         lines, status = self.verdict(0.4, stale=3, flips=1)
         self.assertEqual(1, status)
@@ -241,6 +253,20 @@ class WorkersVerdictTest(testtools.TestCase):
                          'change it); the workers disagreed.', lines[-1])
 
 
+class LogErrorsTest(testtools.TestCase):
+
+    def test_the_first_error_lines_of_the_log(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'log')
+        with open(path, 'w') as f:
+            f.write('started\n2026 1 ERROR keystonemiddleware.auth_token '
+                    'x\nfine\n' + '2026 2 ERROR y\n' * 9)
+        lines = drill.log_errors(path)
+        self.assertEqual(5, len(lines))
+        self.assertEqual('2026 1 ERROR keystonemiddleware.auth_token x',
+                         lines[0])
+        self.assertEqual([], drill.log_errors(path + '.none'))
+
+
 class FailedListingsTest(testtools.TestCase):
     """Each failed listing of the owner is kept with its status and why,
     and the first few are printed.
@@ -252,10 +278,23 @@ class FailedListingsTest(testtools.TestCase):
 
     def test_novas_message_is_the_reason(self):
         self.assertEqual(
-            'computeFault: Unexpected API Error.', drill.reason(self.Answer(
+            'computeFault: Unexpected API Error. Please report this',
+            drill.reason(self.Answer(
                 500, json.dumps({'computeFault': {
                     'code': 500, 'message': 'Unexpected API Error.\n'
                     'Please report this'}}).encode())))
+
+    def test_a_middlewares_message_is_the_reason(self):
+        self.assertEqual(
+            '503 Service Unavailable: The server is currently unavailable. '
+            'Please try again at a later time. The Keystone service is '
+            'temporarily unavailable.',
+            drill.reason(self.Answer(503, json.dumps({
+                'message': 'The server is currently unavailable. Please try '
+                           'again at a later time.<br /><br />\nThe '
+                           'Keystone service is temporarily unavailable.',
+                'code': '503 Service Unavailable',
+                'title': 'Service Unavailable'}).encode())))
 
     def test_the_first_line_of_another_body_is_the_reason(self):
         self.assertEqual('502 Bad Gateway', drill.reason(self.Answer(
