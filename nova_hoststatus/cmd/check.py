@@ -230,8 +230,12 @@ def run(args):
                     _shown_as(endpoint, read.body['id'], login.token)
                     for login in logins[len(first):]])
         results = deployment.check(args.roles, real, args.notifier)
-        if live:
-            results.append(live)
+        results.append(live or checks.not_checked(
+            checks.LIVE, 'no --endpoint or --cloud was given, so what the '
+            'running API shows was not looked at; the rows above judge the '
+            'files only',
+            'give --endpoint URL --token TOKEN (the compute API, e.g. '
+            'http://controller:8774/v2.1), or --cloud NAME of clouds.yaml'))
     if args.format == 'json':
         print(json.dumps([result.as_dict() for result in results],
                          indent=2))
@@ -350,6 +354,19 @@ def _config_args(args):
     return config_args or ['--config-file', DEFAULT_CONFIG]
 
 
+def _config_dirs(config_args):
+    """The directories of the configuration files: those of --config-file,
+    and each --config-dir.
+    """
+    dirs = []
+    for option, path in zip(config_args[::2], config_args[1::2]):
+        directory = (os.path.dirname(path) if option == '--config-file'
+                     else path)
+        if directory not in dirs:
+            dirs.append(directory)
+    return dirs
+
+
 def _paste_path(config, override):
     """The paste file nova-api loads, as Nova's loader finds it."""
     if override:
@@ -388,6 +405,9 @@ class Deployment(object):
         self.paste = paste
         self.settings = settings
         self.policy_override = policy_override
+        # The paste file given with --api-paste-config.
+        self.paste_override = False
+        self.config_dirs = _config_dirs(config_args)
         # The package's own enforcer: the filter's where the caller's
         # context is not Nova's, outside nova-api.
         self.filter_enforcer = policy.Enforcer(config, settings.policy_file)
@@ -431,8 +451,10 @@ class Deployment(object):
         except ValueError:
             # The pipeline row reports it; the rest goes on with nova.conf.
             pass
-        return cls(config, config_args, paste_path, paste, settings,
-                   policy_override)
+        deployment = cls(config, config_args, paste_path, paste, settings,
+                         policy_override)
+        deployment.paste_override = bool(args.api_paste_config)
+        return deployment
 
     def check(self, roles, real=None, notifier=False):
         """Every check of the files, in order; ``real`` (a
@@ -440,7 +462,10 @@ class Deployment(object):
         host_status made of real callers; the notifications row with
         ``notifier``, or when the files set the agent's store.
         """
-        results = [checks.check_pipeline(self.paste, self.paste_path)]
+        results = [checks.check_pipeline(
+            self.paste, self.paste_path,
+            () if self.paste_override else self.config_dirs,
+            self.config.wsgi.api_paste_config)]
         results += self._policy(roles, real)
         results.append(checks.check_host_state(self.settings.deprecated))
         if notifier or self.config.host_status_notifier.connection:
@@ -476,10 +501,16 @@ class Deployment(object):
                 checks.not_checked(checks.WHO_SEES,
                                    'the policy file does not parse',
                                    'fix the policy row')]
+        # A policy file given with --policy-file, or by the filter's own
+        # (deprecated) policy_file, is not [oslo_policy] policy_file's.
+        named = not (self.policy_override or (
+            not self.nova_known and self.settings.policy_file))
         rows = [checks.check_policy(
             rules, file_rules, self._found(self.settings.policy_file),
             self._found(None), self.nova_known,
-            self.config.oslo_policy.policy_default_rule)]
+            self.config.oslo_policy.policy_default_rule,
+            self.config_dirs if named else (),
+            self.config.oslo_policy.policy_file)]
         if checks.cycles(rules, DECISION_ROOTS):
             rows.append(checks.not_checked(checks.WHO_SEES, CYCLE,
                                            'break the cycle'))
@@ -540,8 +571,8 @@ class Deployment(object):
                 checks.WHO_SEES,
                 "Nova's own decision could not be had: %s" % _last_line(exc),
                 "run the check in nova-api's environment")
-        return checks.check_who_sees(callers, decisions,
-                                     self.nova_known, shown)
+        return checks.check_who_sees(callers, decisions, self.nova_known,
+                                     shown, real and real.server)
 
     def _decisions(self, callers, project, user):
         """What each of ``callers`` sees of a server of ``project`` and
@@ -612,7 +643,11 @@ class Deployment(object):
         expected, described = self._expected(args, headers, answers[-1],
                                              caller)
         read = answers[-1] if answers[-1].status == 200 else None
-        return checks.check_live(answers, expected, described), read
+        named = '%s%s, read through %s' % (
+            server, ' (%s)' % read.body['name'] if read and
+            read.body.get('name') else '', endpoint)
+        return checks.check_live(answers, expected, described,
+                                 named), read
 
     def _expected(self, args, headers, answer, caller=None):
         """The decision for the token's caller, if its roles are known:

@@ -41,20 +41,31 @@ def port(text):
 
 
 def seconds(most):
-    """An argparse type: a finite number of seconds above 0, at most
-    ``most``.
+    """An argparse type: a finite time above 0, at most ``most`` seconds,
+    in seconds: a number of seconds (``1.5``), or one with its unit
+    (``1.5s``, ``1500ms``).
     """
     def parse(text):
+        number, scale = text.strip().lower(), 1.0
+        if number.endswith('ms'):
+            number, scale = number[:-2], 0.001
+        elif number.endswith('s'):
+            number = number[:-1]
         try:
-            value = float(text)
+            value = float(number) * scale
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and 0 < value <= most):
             raise argparse.ArgumentTypeError(
-                'must be a number of seconds above 0 and at most %g, got %r'
-                % (most, text))
+                'must be a time above 0 and at most %gs: seconds (1.5), '
+                'or with a unit (1.5s, 1500ms), got %r' % (most, text))
         return value
     return parse
+
+
+def as_seconds(value):
+    """A time in seconds as :func:`seconds` reads it back: ``1.5s``."""
+    return '%gs' % value
 
 
 def _bounded_int(text, low, high, what):

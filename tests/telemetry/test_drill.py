@@ -84,8 +84,8 @@ class TestDrillWithTheChain(testtools.TestCase):
             r"Owner's consumer called, from the inspector's call to the "
             r"last call .* median (\d+) ms", out)
         self.assertLessEqual(int(median), 1000)
-        self.assertIn('Budget 1000 ms (--consumer-budget): it applies to '
-                      'that median', out)
+        self.assertIn('Budget 1000 ms (--consumer-budget 1s): it applies '
+                      'to that median', out)
         self.assertIn("The owner's consumer was called 12 times for 12 "
                       "changes", out)
         self.assertIn('PASS: every owner knew within the budget by '

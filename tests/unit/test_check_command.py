@@ -164,8 +164,17 @@ class ReadTest(CommandTestCase):
     def test_good_deployment_passes(self):
         rows = self.rows('--config-file', self.nova_conf, status=0)
         self.assertEqual(['pipeline', 'policy', 'who sees host_status',
-                          'host state'], list(rows))
+                          'host state', 'live API'], list(rows))
         self.assertEqual('Success', rows['pipeline']['result'])
+        self.assertNotIn('outside the directory', rows['pipeline']['details'])
+        self.assertNotIn('outside the directory', rows['policy']['details'])
+        # Without --endpoint or --cloud, the running API is not looked at,
+        # and the row says so, and how to look.
+        self.assertEqual('Warning', rows['live API']['result'])
+        self.assertIn('Not checked: no --endpoint or --cloud was given',
+                      rows['live API']['details'])
+        self.assertIn('--endpoint URL --token TOKEN', rows['live API']['fix'])
+        self.assertIn('--cloud NAME', rows['live API']['fix'])
         self.assertIn('paste file: %s' % os.path.join(self.dir,
                                                       'api-paste.ini'),
                       rows['pipeline']['details'])
@@ -185,6 +194,60 @@ class ReadTest(CommandTestCase):
                          status=0)
         self.assertIn('keystonecontext hoststatus',
                       rows['pipeline']['details'])
+
+    def test_copy_naming_the_originals_files_warns(self):
+        # A copy of the deployment whose nova.conf names the original's
+        # paste and policy files by their absolute paths.
+        original = self.dir
+        copy = os.path.join(self.dir, 'copy')
+        os.makedirs(copy)
+        with open(self.nova_conf) as f:
+            text = f.read()
+        paste = os.path.join(original, 'api-paste.ini')
+        policy_file = os.path.join(original, 'policy.json')
+        with open(os.path.join(copy, 'nova.conf'), 'w') as f:
+            f.write(text.replace('api_paste_config = api-paste.ini',
+                                 'api_paste_config = ' + paste).replace(
+                'policy_file = policy.json', 'policy_file = ' + policy_file))
+        shutil.copy(paste, copy)
+        shutil.copy(policy_file, copy)
+        rows = self.rows('--config-dir', copy, status=0)
+        self.assertEqual('Warning', rows['pipeline']['result'])
+        self.assertIn('Warning: the paste file read is %s, outside the '
+                      'directory of the configuration files (%s; [wsgi] '
+                      'api_paste_config = %s)' % (paste, copy, paste),
+                      rows['pipeline']['details'])
+        self.assertIn('--api-paste-config', rows['pipeline']['fix'])
+        self.assertEqual('Warning', rows['policy']['result'])
+        self.assertIn('Warning: the policy file read is %s, outside the '
+                      'directory of the configuration files (%s; '
+                      '[oslo_policy] policy_file = %s)'
+                      % (policy_file, copy, policy_file),
+                      rows['policy']['details'])
+        self.assertIn('--policy-file', rows['policy']['fix'])
+
+    def test_files_next_to_the_configuration_do_not_warn(self):
+        # Below the directory of nova.conf is next to it.
+        os.makedirs(os.path.join(self.dir, 'paste'))
+        os.rename(os.path.join(self.dir, 'api-paste.ini'),
+                  os.path.join(self.dir, 'paste', 'api-paste.ini'))
+        self.edit('nova.conf', 'api_paste_config = api-paste.ini',
+                  'api_paste_config = %s/paste/api-paste.ini' % self.dir)
+        rows = self.rows('--config-file', self.nova_conf, status=0)
+        self.assertEqual('Success', rows['pipeline']['result'])
+        self.assertNotIn('outside the directory', rows['pipeline']['details'])
+
+    def test_every_bad_paste_setting_is_named(self):
+        self.edit('api-paste.ini', USE, USE + '\nservice_down_time = soon'
+                  '\nservice_cache_time = later\nservice_cache_tme = 3')
+        rows = self.rows('--config-file', self.nova_conf, status=1)
+        details = rows['pipeline']['details']
+        for named in ("service_down_time = 'soon'",
+                      "service_cache_time = 'later'", 'service_cache_tme'):
+            self.assertIn(named, details)
+        self.assertEqual(3, details.count('Failure: [filter:hoststatus]'))
+        self.assertIn('correct or remove those settings',
+                      rows['pipeline']['fix'])
 
     def test_missing_config_file_cannot_be_read(self):
         code, out, err = self.run_check('--config-file',
@@ -269,6 +332,9 @@ class ReadTest(CommandTestCase):
                       rows['pipeline']['details'])
         self.assertIn(policy_file, rows['policy']['details'])
         self.assertIn('rule:nothing_here', rows['policy']['details'])
+        # Files named on the command line are the ones meant.
+        self.assertNotIn('outside the directory', rows['pipeline']['details'])
+        self.assertNotIn('outside the directory', rows['policy']['details'])
 
     def test_policy_file_that_does_not_parse_fails(self):
         self.write('policy.json', '{"a": ')

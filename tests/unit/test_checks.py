@@ -253,6 +253,47 @@ class PipelineTest(TestCase):
                           'correct or remove that setting in '
                           '[filter:hoststatus]')
 
+    def test_every_bad_paste_setting_is_named(self):
+        # The filter stops at the first; the check names each.
+        result = checks.check_pipeline(paste(
+            filter_section=FILTER + 'service_down_time = soon\n'
+            'service_cache_time = later\nservice_down_tme = 30\n'))
+        self.assertResult(Code.FAILURE, result,
+                          "service_down_time = 'soon'",
+                          "service_cache_time = 'later'",
+                          'service_down_tme',
+                          'correct or remove those settings in '
+                          '[filter:hoststatus]')
+        self.assertEqual(3, result.details.count(
+            'Failure: [filter:hoststatus]'))
+
+    def test_paste_file_outside_the_configuration_warns(self):
+        result = checks.check_pipeline(
+            paste(), '/srv/original/api-paste.ini', ['/srv/copy'],
+            '/srv/original/api-paste.ini')
+        self.assertResult(
+            Code.WARNING, result,
+            'paste file: /srv/original/api-paste.ini',
+            'Warning: the paste file read is /srv/original/api-paste.ini, '
+            'outside the directory of the configuration files (/srv/copy; '
+            '[wsgi] api_paste_config = /srv/original/api-paste.ini)',
+            "the copy's own paste file was not checked",
+            'give it with --api-paste-config')
+
+    def test_paste_file_found_elsewhere_by_name_warns(self):
+        result = checks.check_pipeline(
+            paste(), '/etc/nova/api-paste.ini', ['/srv/copy'],
+            'api-paste.ini')
+        self.assertResult(
+            Code.WARNING, result,
+            '[wsgi] api_paste_config = api-paste.ini, not found there')
+
+    def test_paste_file_beside_or_below_the_configuration_passes(self):
+        for path in ('/srv/copy/api-paste.ini', '/srv/copy/d/paste.ini',
+                     '/srv/other/api-paste.ini'):
+            self.assertResult(Code.SUCCESS, checks.check_pipeline(
+                paste(), path, ['/srv/copy', '/srv/other']))
+
     def test_unknown_paste_setting_fails(self):
         result = checks.check_pipeline(paste(
             filter_section=FILTER + 'service_down_tme = 30\n'))
@@ -329,6 +370,18 @@ def check_policy(file_rules, rules=None, nova_known=True, **kwargs):
 
 
 class PolicyTest(TestCase):
+
+    def test_policy_file_outside_the_configuration_warns(self):
+        result = check_policy({}, config_dirs=['/srv/copy'],
+                              named='/etc/nova/policy.yaml')
+        self.assertResult(
+            Code.WARNING, result,
+            'Warning: the policy file read is /etc/nova/policy.yaml, '
+            'outside the directory of the configuration files (/srv/copy; '
+            '[oslo_policy] policy_file = /etc/nova/policy.yaml)',
+            'give it with --policy-file')
+        self.assertResult(Code.SUCCESS, check_policy(
+            {}, config_dirs=['/etc/nova'], named='policy.yaml'))
 
     def test_references_as_the_parser_splits(self):
         self.assertEqual(['a', 'b'], checks.references(
@@ -508,6 +561,10 @@ class WhoSeesTest(TestCase):
         self.assertEqual(
             'administrator          admin,member,reader  all', lines[1])
         self.assertNotIn('not importable', result.details)
+        # No server is read: the matrix says which server it judges.
+        self.assertIn('server: none read; the decisions are for a server '
+                      'of the project the administrator, member and reader '
+                      'are in', result.details)
 
     def test_without_nova_the_packages_enforcer_decides(self):
         result = checks.check_who_sees(CALLERS, self.DECIDED, False)
@@ -560,9 +617,23 @@ class RealCallersWhoSeesTest(TestCase):
                          lines[0].split())
         self.assertEqual(['owner', 'member,reader', 'all', "'UP'"],
                          lines[1].split())
-        self.assertEqual(['kept', '(404)'], lines[2].split()[-2:])
+        self.assertEqual(['404', 'from', 'Nova'], lines[2].split()[-3:])
         # A caller of --role was not asked through the API.
         self.assertEqual('-', lines[3].split()[-1])
+        # What those cells mean, in words.
+        self.assertIn('404 from Nova: the request went through the filter '
+                      'to Nova unchanged, and Nova answered 404 Not Found',
+                      result.details)
+        self.assertIn('-: not asked through the API', result.details)
+
+    def test_the_server_read_is_named(self):
+        result = checks.check_who_sees(
+            self.CALLERS[:1], ['all'], True, [checks.Shown(200, 'UP')],
+            {'id': 'vm-1', 'name': 'web', 'tenant_id': 'p'})
+        self.assertIn('API: what the running API showed the caller at '
+                      '2.16, reading server vm-1 (web) of project p',
+                      result.details)
+        self.assertNotIn('-: not asked', result.details)
 
     def test_api_showing_what_the_policy_hides_fails(self):
         result = self.who_sees(['none', 'none', 'none'],
@@ -824,7 +895,9 @@ class NotificationsRowTest(TestCase):
     def test_shown_with_the_agents_file(self):
         rows = self.rows('--config-file', self.nova_conf, '--config-file',
                          self.agent_conf)
-        self.assertEqual(checks.NOTIFICATIONS, list(rows)[-1])
+        # After the rows of the files, before the live API's.
+        self.assertEqual([checks.NOTIFICATIONS, checks.LIVE],
+                         list(rows)[-2:])
         details = rows[checks.NOTIFICATIONS]['details']
         self.assertNotIn('connection is not set', details)
         # The member of the usual callers sees nothing under the defaults.

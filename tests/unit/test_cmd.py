@@ -18,6 +18,7 @@ Nova's start, and the wrappers ``serve`` puts around Nova are plain WSGI.
 
 import contextlib
 import io
+import json
 import os
 import socket
 import subprocess
@@ -75,7 +76,10 @@ class CommandLineTest(testtools.TestCase):
                               ('--rows', '-1'), ('--budget', '0'),
                               ('--budget', '-0.5'), ('--budget', 'nan'),
                               ('--budget', 'inf'), ('--budget', 'soon'),
-                              ('--budget', '1e9'), ('--budget', '10.5')):
+                              ('--budget', '1e9'), ('--budget', '10.5'),
+                              ('--budget', '10001ms'), ('--budget', 's'),
+                              ('--budget', '1 m'),
+                              ('--consumer-budget', '0ms')):
             err = self.assertRefused(option, 'drill', option, value)
             self.assertIn(repr(value), err)
 
@@ -86,9 +90,30 @@ class CommandLineTest(testtools.TestCase):
         self.assertIsNone(status, err)
 
     def test_budget_up_to_the_wait_passes(self):
-        self.assertIn('at most 10,', self.assertRefused(
-            '--budget', 'drill', '--budget', '1e9'))
+        self.assertIn('at most 10s: seconds (1.5), or with a unit (1.5s, '
+                      '1500ms)', self.assertRefused(
+                          '--budget', 'drill', '--budget', '1e9'))
         self.assertIsNone(self.main('drill', '--budget', '10')[0])
+
+    def test_budgets_in_seconds_or_with_a_unit(self):
+        # A plain number is seconds, as it always was.
+        for text, value in (('1.5', 1.5), ('1.5s', 1.5), ('1500ms', 1.5),
+                            ('250 ms', 0.25), ('2S', 2.0)):
+            self.ran.clear()
+            self.assertIsNone(self.main('drill', '--budget', text,
+                                        '--consumer-budget', text)[0])
+            [args] = self.ran
+            self.assertAlmostEqual(value, args.budget)
+            self.assertAlmostEqual(value, args.consumer_budget)
+
+    def test_budgets_are_printed_as_the_option_sets_them(self):
+        self.assertEqual('1000 ms (--budget 1s)', drill.budget(1.0,
+                                                               '--budget'))
+        self.assertEqual('1500 ms (--consumer-budget 1.5s)',
+                         drill.budget(1.5, '--consumer-budget'))
+        out = ' '.join(self.main('drill', '--help')[1].split())
+        self.assertIn('seconds (1.5), or with a unit (1.5s, 1500ms)', out)
+        self.assertIn('"1000 ms (--budget 1s)"', out)
 
     def test_every_command_is_described_with_its_defaults(self):
         for command in ('check', 'drill', 'serve'):
@@ -98,7 +123,8 @@ class CommandLineTest(testtools.TestCase):
             self.assertGreater(len(description), 80, command)
         out = self.main('drill', '--help')[1]
         for default in ('(default 10)', '(default 100)', '(default 3)',
-                        '(default 1.0)', '(default 20)', '(default 1:'):
+                        '(default 1s;', '(default 1s)', '(default 20)',
+                        '(default 1:'):
             self.assertIn(default, ' '.join(out.split()))
         self.assertIn('(default 8774)', self.main('serve', '--help')[1])
 
@@ -182,7 +208,8 @@ class WorkersVerdictTest(testtools.TestCase):
     def test_within_budget_and_agreed_passes(self):
         lines, status = self.verdict(0.4)
         self.assertEqual(0, status)
-        self.assertIn('400 ms, within the budget of 1000 ms', lines[0])
+        self.assertIn('400 ms, within the budget of 1000 ms (--budget 1s)',
+                      lines[0])
         self.assertTrue(lines[-1].startswith('PASS: within the budget'))
 
     def test_over_budget_fails_though_the_workers_agreed(self):
@@ -194,6 +221,18 @@ class WorkersVerdictTest(testtools.TestCase):
                          lines[-1])
         self.assertNotIn('PASS', '\n'.join(lines))
 
+    def test_slow_listings_are_named_as_the_cause(self):
+        lines, status = drill._workers_verdict(2.5, 1.0, 0, 0, 0, 1.4)
+        self.assertEqual(1, status)
+        self.assertIn('One listing takes 1400 ms here (mean, on the slowest '
+                      'worker), and time to DOWN runs up to two: a budget '
+                      'under 2800 ms can hardly be met on this machine',
+                      lines[-2])
+        self.assertIn('--budget 4s judges', lines[-2])
+        # Listings well within the budget: the time is the filter's.
+        lines, _ = drill._workers_verdict(1.6, 1.0, 0, 0, 0, 0.3)
+        self.assertNotIn('One listing', '\n'.join(lines))
+
     def test_disagreement_fails(self):
         lines, status = self.verdict(0.4, stale=3, flips=1)
         self.assertEqual(1, status)
@@ -203,7 +242,107 @@ class WorkersVerdictTest(testtools.TestCase):
     def test_failed_listings_fail(self):
         lines, status = self.verdict(0.4, errors=2)
         self.assertEqual(1, status)
-        self.assertIn('2 owner listings failed', lines[-1])
+        self.assertEqual('FAIL: 2 owner listings failed (listed above, the '
+                         'first 5 at most).', lines[-1])
+
+    def test_failed_listings_and_more_fail_with_each_reason(self):
+        lines, status = self.verdict(1.6, stale=1, errors=2)
+        self.assertEqual(1, status)
+        self.assertEqual('FAIL: 2 owner listings failed (listed above, the '
+                         'first 5 at most); over the budget (--budget to '
+                         'change it); the workers disagreed.', lines[-1])
+
+
+class LogErrorsTest(testtools.TestCase):
+
+    def test_the_first_error_lines_of_the_log(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'log')
+        with open(path, 'w') as f:
+            f.write('started\n2026 1 ERROR keystonemiddleware.auth_token '
+                    'x\nfine\n' + '2026 2 ERROR y\n' * 9)
+        lines = drill.log_errors(path)
+        self.assertEqual(5, len(lines))
+        self.assertEqual('2026 1 ERROR keystonemiddleware.auth_token x',
+                         lines[0])
+        self.assertEqual([], drill.log_errors(path + '.none'))
+
+
+class FailedListingsTest(testtools.TestCase):
+    """Each failed listing of the owner is kept with its status and why,
+    and the first few are printed.
+    """
+
+    class Answer(object):
+        def __init__(self, status, body):
+            self.status, self.body = status, body
+
+    def test_novas_message_is_the_reason(self):
+        self.assertEqual(
+            'computeFault: Unexpected API Error. Please report this',
+            drill.reason(self.Answer(
+                500, json.dumps({'computeFault': {
+                    'code': 500, 'message': 'Unexpected API Error.\n'
+                    'Please report this'}}).encode())))
+
+    def test_a_middlewares_message_is_the_reason(self):
+        self.assertEqual(
+            '503 Service Unavailable: The server is currently unavailable. '
+            'Please try again at a later time. The Keystone service is '
+            'temporarily unavailable.',
+            drill.reason(self.Answer(503, json.dumps({
+                'message': 'The server is currently unavailable. Please try '
+                           'again at a later time.<br /><br />\nThe '
+                           'Keystone service is temporarily unavailable.',
+                'code': '503 Service Unavailable',
+                'title': 'Service Unavailable'}).encode())))
+
+    def test_the_first_line_of_another_body_is_the_reason(self):
+        self.assertEqual('502 Bad Gateway', drill.reason(self.Answer(
+            502, b'\n502 Bad Gateway\nmore')))
+        self.assertEqual('(empty body)', drill.reason(self.Answer(503, b'')))
+
+    def test_no_answer_is_said(self):
+        self.assertEqual('no answer: the connection was refused or closed',
+                         drill.reason(self.Answer(0, b'')))
+
+    def test_the_first_failures_are_printed_with_their_worker(self):
+        owners = [drill._Owner(None), drill._Owner(None)]
+        owners[0].errors = [drill.Failure(2.0, 500, 'boom')] * 6
+        owners[1].errors = [drill.Failure(1.5, None,
+                                          'TimeoutError: timed out')]
+        lines = drill.failures(owners)
+        self.assertEqual('Failed owner listings (7; the first 5):', lines[0])
+        self.assertEqual('  owner via worker 2, 1.5 s in: no status, '
+                         'TimeoutError: timed out', lines[1])
+        self.assertEqual('  owner via worker 1, 2.0 s in: HTTP 500, boom',
+                         lines[2])
+        self.assertEqual(6, len(lines))
+
+    def test_one_owner_names_no_worker(self):
+        owner = drill._Owner(None)
+        owner.errors = [drill.Failure(0.3, 404, 'itemNotFound: gone')]
+        self.assertEqual(['Failed owner listings (1; all):',
+                          '  owner, 0.3 s in: HTTP 404, itemNotFound: gone'],
+                         drill.failures([owner]))
+        self.assertEqual([], drill.failures([drill._Owner(None)]))
+
+    def test_a_request_that_raises_is_kept_and_polling_goes_on(self):
+        calls = []
+
+        class Box(object):
+            def request(box, *args, **kwargs):
+                calls.append(args)
+                if len(calls) == 1:
+                    raise TimeoutError('timed out')
+                owner.halt.set()
+                return self.Answer(500, b'oops')
+
+        owner = drill._Owner(Box())
+        self.useFixture(fixtures.MockPatch('time.sleep'))
+        owner.run()
+        self.assertEqual([None, 500], [f.status for f in owner.errors])
+        self.assertEqual('TimeoutError: timed out', owner.errors[0].reason)
+        self.assertEqual('oops', owner.errors[1].reason)
 
 
 class MissingProgramTest(testtools.TestCase):

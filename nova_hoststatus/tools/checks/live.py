@@ -54,8 +54,29 @@ def cell(shown):
     if shown.status == 200:
         return 'absent' if shown.value is None else repr(shown.value)
     if shown.status in KEPT_FROM_CALLER:
-        return 'kept (%d)' % shown.status
+        return '%d from Nova' % shown.status
     return 'error (%s)' % (shown.status or 'no answer')
+
+
+def cell_notes(shown):
+    """What the cells of ``shown`` that are not a value mean, in words:
+    one line for each kind of cell found.
+    """
+    notes = []
+    statuses = sorted(set(answer.status for answer in shown
+                          if answer is not None and
+                          answer.status in KEPT_FROM_CALLER))
+    for code in statuses:
+        notes.append(
+            '%d from Nova: the request went through the filter to Nova '
+            'unchanged, and Nova answered %d %s: it does not show this '
+            'caller the server at all (as for a server of another '
+            'project), so there is no host_status to show, whatever the '
+            'decision' % (code, code,
+                          'Forbidden' if code == 403 else 'Not Found'))
+    if any(answer is None for answer in shown):
+        notes.append('-: not asked through the API (a caller of --role)')
+    return notes
 
 
 def agrees(expected, value):
@@ -71,16 +92,19 @@ def agrees(expected, value):
     }[expected]
 
 
-def check_live(answers, expected=None, caller=None):
+def check_live(answers, expected=None, caller=None, server=None):
     """``host_status`` shows through the running API as the policy says.
 
     Never below 2.16; at 2.16 for the callers the policy shows it to.
     ``expected`` is the decision for the token's caller (``all``,
     ``unknown-only`` or ``none``: Nova's own where Nova is importable, as
     in nova-api), None when the caller's roles were not given: then only
-    its presence can be reported.
+    its presence can be reported.  ``server`` says which server was read,
+    and where.
     """
     found = result.Findings(LIVE)
+    if server:
+        found.note('server: %s' % server)
     if caller:
         found.note('caller: %s' % caller)
     for answer in answers:

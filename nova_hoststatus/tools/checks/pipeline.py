@@ -200,14 +200,25 @@ class PasteConfig(object):
         return ours[0] if ours else None
 
 
-def _settings_error(local_conf):
-    """Why paste settings are invalid, or None."""
-    try:
-        conf.Settings(dict(local_conf,
-                           **{conf.CONFIG_OBJECT: cfg.ConfigOpts()}))
-    except ValueError as exc:
-        return str(exc)
-    return None
+def _settings_errors(local_conf):
+    """Why paste settings are invalid, one reason for each bad setting (the
+    filter itself stops at the first); empty when they are valid.
+    """
+    def error(settings):
+        try:
+            conf.Settings(dict(settings,
+                               **{conf.CONFIG_OBJECT: cfg.ConfigOpts()}))
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    errors = [error({name: value})
+              for name, value in sorted(local_conf.items())]
+    errors = [e for e in errors if e]
+    if not errors:
+        # Settings that are each valid and wrong together.
+        errors = [e for e in [error(local_conf)] if e]
+    return errors
 
 
 def _tail(elements, start):
@@ -215,7 +226,7 @@ def _tail(elements, start):
     return ' '.join((['...'] if start > 0 else []) + shown)
 
 
-def check_pipeline(paste, path=None):
+def check_pipeline(paste, path=None, config_dirs=(), named=None):
     """The filter sits where it sees the caller, in every ``/v2.1`` API.
 
     After the context filter (``keystonecontext``), so that it has the
@@ -225,10 +236,19 @@ def check_pipeline(paste, path=None):
     there the filter adds no host_status and may answer a bad force-down
     body that Nova would not even route (a Warning, not a Failure: no
     response a caller relies on changes).
+
+    ``path`` is the paste file read, as ``[wsgi] api_paste_config``
+    names it (``named``); one outside ``config_dirs``, the directories of
+    the configuration files, is a Warning: a copy of a deployment may be
+    checking its original's paste file.
     """
     found = result.Findings(PIPELINE)
     if path:
         found.note('paste file: %s' % path)
+        if result.outside(path, config_dirs):
+            result.read_outside(found, 'paste file', path, config_dirs,
+                                '[wsgi] api_paste_config', named or path,
+                                '--api-paste-config', 'api-paste.ini')
     ours = paste.ours()
     name = paste.in_use() or 'hoststatus'
     for section in paste.filters():
@@ -271,13 +291,14 @@ def check_pipeline(paste, path=None):
 
     for section in ours:
         settings = paste.local_conf(section)
-        error = _settings_error(settings)
-        if error:
+        errors = _settings_errors(settings)
+        for error in errors:
             found.problem(result.Code.FAILURE,
                           '[filter:%s]: %s' % (section, error),
-                          'correct or remove that setting in [filter:%s]'
-                          % section)
-        else:
+                          'correct or remove %s in [filter:%s]' % (
+                              'that setting' if len(errors) == 1
+                              else 'those settings', section))
+        if not errors:
             found.note('[filter:%s] loads %s; its settings: %s' % (
                 section, FILTER_FACTORY,
                 ', '.join('%s = %s' % item for item in sorted(

@@ -72,7 +72,7 @@ def cycles(rules, roots):
 
 
 def check_policy(rules, file_rules, filter_file, nova_file, nova_known,
-                 default_rule='default'):
+                 default_rule='default', config_dirs=(), named=None):
     """Both host_status rules resolve, through defined rules, without end.
 
     ``rules`` are the rules in force where the decision is made (the
@@ -87,10 +87,19 @@ def check_policy(rules, file_rules, filter_file, nova_file, nova_known,
     ``default_rule``, when that is defined); a cycle makes every check
     that reaches it fail.  Without Nova, Nova's own rules are unknown
     here, so an undefined name is only a Warning.
+
+    A policy file outside ``config_dirs``, the directories of the
+    configuration files, as ``[oslo_policy] policy_file`` names it
+    (``named``), is a Warning: a copy of a deployment may be checking its
+    original's policy file.
     """
     found = result.Findings(POLICY)
     in_force = nova_file if nova_known else filter_file
     found.note('policy file: %s' % (in_force or 'none: the defaults apply'))
+    if result.outside(in_force, config_dirs):
+        result.read_outside(found, 'policy file', in_force, config_dirs,
+                            '[oslo_policy] policy_file', named or in_force,
+                            '--policy-file', 'policy.yaml')
     if nova_known:
         found.note("defaults: Nova's own, as Nova's enforcer holds them in "
                    "nova-api")
@@ -221,7 +230,20 @@ def visibility(enforcer, callers, project=SERVER_PROJECT):
             for caller in callers]
 
 
-def check_who_sees(callers, decisions, nova_decided, shown=None):
+def _server_named(server):
+    """The server the matrix read, in words."""
+    if not server:
+        return 'the server'
+    named = 'server %s' % server.get('id')
+    if server.get('name'):
+        named += ' (%s)' % server['name']
+    if server.get('tenant_id'):
+        named += ' of project %s' % server['tenant_id']
+    return named
+
+
+def check_who_sees(callers, decisions, nova_decided, shown=None,
+                   server=None):
     """The decision for each caller, beside what the running API showed
     each.
 
@@ -234,7 +256,8 @@ def check_who_sees(callers, decisions, nova_decided, shown=None):
     the running API to it at 2.16 (None for a caller it was not asked
     as): its host_status must be what the decision shows.  A server Nova
     keeps from a caller (403, 404) shows it nothing, whatever the
-    decision.
+    decision.  ``server`` is the record of the server read (its ``id``,
+    ``name`` and ``tenant_id`` name it).
     """
     found = result.Findings(WHO_SEES)
     header = ['caller', 'roles', 'decision']
@@ -258,7 +281,15 @@ def check_who_sees(callers, decisions, nova_decided, shown=None):
                    "in nova-api Nova's own enforcer decides, with Nova's "
                    "defaults)")
     if shown is not None:
-        found.note('API: what the running API showed the caller at 2.16')
+        found.note('API: what the running API showed the caller at 2.16, '
+                   'reading %s' % _server_named(server))
+        for note in live.cell_notes(shown):
+            found.note(note)
+    else:
+        found.note('server: none read; the decisions are for a server of '
+                   'the project the administrator, member and reader are '
+                   'in (--cloud reads a real one through the API, as each '
+                   'caller)')
     for caller, decision, answer in zip(callers, decisions, shown or ()):
         if answer is None or answer.status in live.KEPT_FROM_CALLER:
             continue

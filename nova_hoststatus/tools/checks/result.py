@@ -17,6 +17,8 @@ with the check's name and a one-line fix for each problem it found.  A
 check builds it with :class:`Findings`, one detail line at a time.
 """
 
+import os
+
 from oslo_upgradecheck import upgradecheck
 
 Code = upgradecheck.Code
@@ -62,6 +64,42 @@ class Findings(object):
     def result(self):
         return Result(self.check, self.code, '\n'.join(self.lines),
                       '\n'.join(self.fixes) or None)
+
+
+def outside(path, config_dirs):
+    """Whether the file ``path`` is in none of ``config_dirs`` (the
+    directories of the configuration files), nor below one; False when
+    there is no file or no directory to compare with.
+    """
+    if not path or not config_dirs:
+        return False
+    real = os.path.realpath(path)
+    for directory in config_dirs:
+        directory = os.path.realpath(directory)
+        if os.path.commonpath([real, directory]) == directory:
+            return False
+    return True
+
+
+def read_outside(found, what, path, config_dirs, setting, value, option,
+                 example):
+    """Warn that ``what`` (a file) was read from ``path``, outside
+    ``config_dirs``: a copy of a deployment whose ``setting`` names the
+    original's file by its absolute path (``value``) checks the
+    original's, without a word.
+    """
+    where = ', '.join(config_dirs)
+    how = '%s = %s' % (setting, value)
+    if not os.path.isabs(value):
+        how += ', not found there'
+    found.problem(
+        Code.WARNING,
+        'the %s read is %s, outside the directory of the configuration '
+        'files (%s; %s): if that directory is a copy of a deployment, the '
+        'copy\'s own %s was not checked' % (what, path, where, how, what),
+        'to check another %s, give it with %s, or set %s to its name next '
+        'to the configuration files (%s = %s)'
+        % (what, option, setting, setting, example))
 
 
 def not_checked(check, why, fix):
