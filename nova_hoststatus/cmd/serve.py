@@ -23,6 +23,7 @@ for the owner's event alarms, each of its calls logged.
 import errno
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -41,6 +42,8 @@ NO_CHAIN = 'or serve without the chain: nova-hoststatus serve --no-chain'
 # Where the consumer's calls are logged, in the config dir: one JSON
 # document a line.
 CONSUMER_LOG = 'consumer-calls.log'
+# serve's process id while it runs, in the config dir.
+PID_FILE = 'serve.pid'
 
 
 def register(commands):
@@ -54,7 +57,12 @@ def register(commands):
                     'request. Beside it, the notification chain (RabbitMQ, '
                     "Ceilometer, Aodh) and a notifier agent, and a consumer "
                     "for the owner's event alarms, one line per call. Runs "
-                    'until Ctrl-C or SIGTERM. Needs the nova and identity '
+                    'until Ctrl-C or SIGTERM, which stop it at any time, '
+                    'starting included, with what it started and its '
+                    'temporary files; --background returns once it is '
+                    'ready or has failed. It prints no token: its commands '
+                    'log in with the openrc or clouds.yaml files it writes '
+                    'in the config dir. Needs the nova and identity '
                     'extras, and for the chain the telemetry extra and '
                     'RabbitMQ (tools/install-packages.sh), or --no-chain.')
     p.add_argument('--port', type=common.port, default=8774,
@@ -78,6 +86,15 @@ def register(commands):
                    help='run no notification chain and no notifier: the '
                         'API alone (needs neither RabbitMQ nor the '
                         'telemetry extra)')
+    p.add_argument('--background', metavar='LOG',
+                   help='run in the background, its output in the file '
+                        'LOG, and return once the API answers (exit '
+                        'status 0; the ready line and the process to stop '
+                        'are printed, and its id is in serve.pid of the '
+                        'config dir) or once serve has failed or stopped '
+                        'while starting (exit status 1 or 2, with the '
+                        'reason); a script needs no loop waiting on a log, '
+                        'and waits no longer than serve lives')
     p.add_argument('--keep-nova-host-status', action='store_true',
                    help="leave Nova's own host_status in responses, as in "
                         'a real deployment (by default the filter computes '
@@ -101,6 +118,13 @@ def check_options(args):
         except OSError as exc:
             return 'argument --config-dir: %s: %s' % (
                 args.config_dir, exc.strerror or exc)
+    if getattr(args, 'background', None):
+        try:
+            with open(args.background, 'a'):
+                pass
+        except OSError as exc:
+            return 'argument --background: %s: %s' % (
+                args.background, exc.strerror or exc)
     return None
 
 
@@ -140,40 +164,187 @@ DEMO_USER, DEMO_PROJECT = keystone.OWNER
 
 def run(args):
     """The sandbox on a loopback port, with a fleet in every state."""
+    if getattr(args, 'background', None):
+        return _background(args)
+    return _run(args, None)
+
+
+def _run(args, report):
+    """Serve until stopped; ``report`` (a pipe's write end, or None) is
+    told the ready line, or why serve ended before it.
+    """
+    outcome = _Outcome(report)
+    stopping = _stop_on_signals()
     strip_nova = not args.keep_nova_host_status
     identity = getattr(args, 'identity', sandbox.KEYSTONE)
     telling = None
-    if not getattr(args, 'no_chain', True):
-        # Before Nova's 15 s start: say at once what is missing.
-        owner.check_installed(NO_CHAIN)
-        telling = owner.Telling(progress=lambda msg: print('  ' + msg,
-                                                           flush=True))
-    # Stopped by a service manager, even while starting: clean up as for
-    # Ctrl-C.
-    common.stop_on_sigterm()
     try:
+        if not getattr(args, 'no_chain', True):
+            # Before Nova's 15 s start: say at once what is missing.
+            owner.check_installed(NO_CHAIN)
+            telling = owner.Telling(progress=lambda msg: print(
+                '  ' + msg, flush=True))
         with common.start_sandbox(
                 strip_nova=strip_nova, identity=identity,
                 notifications=telling.transport_url if telling
                 else None) as box:
             try:
-                return _serve(box, telling, args)
+                code = _serve(box, telling, args, outcome)
             finally:
+                stopping.ignore()
                 if telling is not None:
                     # The agent reads the sandbox's Nova: stop it first.
                     print('Stopping the notifier and the chain.', flush=True)
                     telling.stop()
+                    telling = None
+        return code
     except KeyboardInterrupt:
-        print('\nStopped while starting.', flush=True)
+        stopping.ignore()
+        if outcome.ready:
+            return 0
+        print('\nStopped while starting (%s).' % stopping.by, flush=True)
+        outcome.failed('stopped while starting (%s)' % stopping.by)
         return 1
+    except Exception as exc:
+        stopping.ignore()
+        outcome.failed(str(exc) or exc.__class__.__name__)
+        raise
+    finally:
+        stopping.ignore()
+        if telling is not None:
+            telling.stop()
+        outcome.failed('serve ended before it was ready')
 
 
-def _serve(box, telling, args):
+class _Stopping(object):
+    """Ctrl-C and SIGTERM stop serve, once: a second signal while it stops
+    Keystone, the chain and their temporary files is ignored, so that
+    nothing is left behind half removed.
+    """
+
+    by = None
+
+    def handle(self, signum, frame):
+        self.ignore()
+        self.by = signal.Signals(signum).name
+        raise KeyboardInterrupt()
+
+    def ignore(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+
+def _stop_on_signals():
+    stopping = _Stopping()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stopping.handle)
+    return stopping
+
+
+class _Outcome(object):
+    """How serve's start ended, told once to the process that waits for
+    it (``--background``): the ready line, or ``FAILED: <reason>``.
+    """
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.ready = False
+
+    def succeeded(self, line):
+        self.ready = True
+        self._tell(line)
+
+    def failed(self, reason):
+        self._tell('FAILED: %s' % reason)
+
+    def _tell(self, text):
+        if self.fd is None:
+            return
+        fd, self.fd = self.fd, None
+        try:
+            os.write(fd, (text + '\n').encode())
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _read_all(fd, chunks):
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return
+        chunks.append(chunk)
+
+
+def _background(args):
+    """Start serve in a process of its own, its output in the file
+    ``args.background``, and wait for it to be ready or to fail.
+    """
+    read, write = os.pipe()
+    log = os.open(args.background, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                  0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        # Its own session: a closed terminal or its Ctrl-C is not serve's.
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        return _run(args, write)
+    os.close(write)
+    os.close(log)
+    _stop_on_signals()
+    told = []
+    try:
+        _read_all(read, told)
+    except KeyboardInterrupt:
+        # Stopped while waiting: serve stops too, and says so.
+        os.kill(pid, signal.SIGTERM)
+        _read_all(read, told)
+    os.close(read)
+    told = b''.join(told).decode(errors='replace').strip()
+    if told.startswith('Ready: '):
+        print(told)
+        print('serve runs in the background as process %d (in %s of the '
+              'config dir while it runs), its output (the commands to try, '
+              'one line per request) in %s; stop it with: kill %d'
+              % (pid, PID_FILE, args.background, pid), flush=True)
+        return 0
+    reason = told[len('FAILED: '):] if told.startswith('FAILED: ') else (
+        'serve ended before it was ready')
+    # It has stopped what it started: wait for it, and for its status.
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    print('nova-hoststatus serve: error: %s (exit status %d); its output '
+          'is in %s' % (reason, code, args.background), file=sys.stderr)
+    return code if code > 0 else 1
+
+
+def _serve(box, telling, args, outcome):
     box.set_policy(common.OWNER_RULE)
     config_dir = box.path
     if args.config_dir:
         config_dir = box.config_dir(os.path.abspath(args.config_dir),
                                     common.OWNER_RULE)
+    pid_file = os.path.join(config_dir, PID_FILE)
+    with open(pid_file, 'w') as f:
+        f.write('%d\n' % os.getpid())
+    try:
+        return _serve_from(box, telling, args, outcome, config_dir)
+    finally:
+        try:
+            os.remove(pid_file)
+        except OSError:
+            pass
+
+
+def _serve_from(box, telling, args, outcome, config_dir):
     if telling is not None:
         common.start_chain(telling, box)
     servers = []
@@ -199,8 +370,9 @@ def _serve(box, telling, args):
         url = box.serve(args.port, tokens, log=_log)
     except OSError as exc:
         # Taken while Nova was starting.
-        print('nova-hoststatus serve: error: %s'
-              % _port_error(args.port, exc), file=sys.stderr)
+        problem = _port_error(args.port, exc)
+        print('nova-hoststatus serve: error: %s' % problem, file=sys.stderr)
+        outcome.failed(problem)
         return 2
     beat = threading.Thread(target=_heartbeats, args=(box,),
                             name='heartbeats', daemon=True)
@@ -208,14 +380,15 @@ def _serve(box, telling, args):
     if box.keystone is None:
         _examples(url, servers, owner_headers, config_dir)
     else:
-        _keystone_examples(box, url, servers, owner_headers, project,
-                           config_dir)
+        _keystone_examples(box, url, servers, config_dir)
         if telling is not None:
             _alarm_examples(box, telling, config_dir, consumer_log)
     print('\nOne line per request follows (method, path, status, time, '
           'caller)%s.\n' % (", and one per call of the owner's consumer"
                             if telling is not None else ''))
-    print(ready_line(url, config_dir), flush=True)
+    line = ready_line(url, config_dir)
+    print(line, flush=True)
+    outcome.succeeded(line)
     try:
         while True:
             time.sleep(3600)
@@ -343,7 +516,7 @@ def write_clouds_yaml(box, config_dir):
     return path
 
 
-def _keystone_examples(box, url, servers, owner, project, config_dir):
+def _keystone_examples(box, url, servers, config_dir):
     first = servers[0][0]
     owner_rc, admin_rc = write_openrcs(box, config_dir)
     clouds_file = write_clouds_yaml(box, config_dir)
@@ -387,11 +560,13 @@ def _keystone_examples(box, url, servers, owner, project, config_dir):
     print('  TOKEN=$(openstack token issue -f value -c id)')
     print("  curl -s -H \"X-Auth-Token: $TOKEN\" "
           "-H 'OpenStack-API-Version: compute 2.16' %s/servers/detail" % url)
+    # No token is printed (this output is often kept in a file): the
+    # command gets one.
     print('\nThe deployment check, on these files and through this API, '
-          'as the owner:')
+          'as the owner (after source %s):' % owner_rc)
     print('  nova-hoststatus check --config-dir %s --endpoint %s '
-          '--auth-url %s --token %s'
-          % (config_dir, url, box.keystone.auth_url, owner['X-Auth-Token']))
+          '--auth-url %s --token "$(openstack token issue -f value -c id)"'
+          % (config_dir, url, box.keystone.auth_url))
     print('\nThe same, with the owner, the reader, a member of another '
           'project and the admin logged in from %s (openstacksdk, in the '
           'clients extra), each asked through this API:' % clouds_file)

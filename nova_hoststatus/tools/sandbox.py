@@ -80,6 +80,9 @@ _NOVA_CONF = """\
 [DEFAULT]
 host = sandbox-api
 transport_url = fake://
+# No nova-compute sends heartbeats here: a host is up for this long after
+# the heartbeat the sandbox records for it; a host whose recorded
+# heartbeat is older (compute-stale in serve) shows UNKNOWN.
 service_down_time = {service_down_time}
 # No nova-compute listens behind the fake transport: a call to one (Nova
 # enabling or disabling a host that is up tells its compute) gives up
@@ -458,6 +461,7 @@ class NovaSandbox(object):
         self._cell = None
         self._admin = None
         self._policy_stamp = 0
+        self._keystone_start = None
 
     # Life cycle
 
@@ -482,7 +486,8 @@ class NovaSandbox(object):
         self.path = tempfile.mkdtemp(prefix='nova-hoststatus-')
         try:
             self._start()
-        except Exception:
+        except BaseException:
+            # Ctrl-C or SIGTERM while starting too: nothing left behind.
             self.stop()
             raise
 
@@ -509,6 +514,7 @@ class NovaSandbox(object):
             keystone_start = threading.Thread(target=start_keystone,
                                               name='keystone-start')
             keystone_start.failure = failure
+            self._keystone_start = keystone_start
             keystone_start.start()
         self._write_config(self.path, probes=self.probes)
         self.set_policy({})
@@ -581,6 +587,11 @@ class NovaSandbox(object):
             self._stand_in.server_close()
             self._stand_in = None
         if self.keystone is not None:
+            if self._keystone_start is not None:
+                # Stopped while Keystone starts: let it finish (it stops
+                # itself on a failure), then stop it.
+                self._keystone_start.join()
+                self._keystone_start = None
             self.keystone.stop()
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)

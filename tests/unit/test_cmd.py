@@ -171,6 +171,22 @@ class CommandLineTest(testtools.TestCase):
                                     '--config-dir', wanted)[0])
         self.assertTrue(os.path.isdir(wanted))
 
+    def test_serve_background_log_that_cannot_be_written(self):
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        with tempfile.NamedTemporaryFile() as a_file:
+            log = os.path.join(a_file.name, 'serve.log')
+            err = self.assertRefused('--background', 'serve', '--port',
+                                     str(port), '--background', log)
+        self.assertIn(log, err)
+
+    def test_serve_help_says_how_to_wait_and_stop(self):
+        out = ' '.join(self.main('serve', '--help')[1].split())
+        self.assertIn('--background LOG', out)
+        self.assertIn('return once the API answers', out)
+        self.assertIn('It prints no token', out)
+
     def test_version(self):
         status, out, _ = self.main('--version')
         self.assertEqual(0, status)
@@ -445,3 +461,30 @@ class RequestLogTest(testtools.TestCase):
                                    r' 200 \d+ ms project=demo user=demo-user$')
         self.assertRegex(lines[1], r'^GET /v2.1/servers/detail\?all_tenants=1'
                                    r' 401 \d+ ms project=- user=-$')
+
+
+class ServeOutcomeTest(testtools.TestCase):
+    """What ``serve --background`` is told: once, the ready line or why
+    serve ended before it.
+    """
+
+    def told(self, *calls):
+        read, write = os.pipe()
+        outcome = serve._Outcome(write)
+        for method, text in calls:
+            getattr(outcome, method)(text)
+        with os.fdopen(read) as f:
+            return f.read(), outcome.ready
+
+    def test_ready_is_told_once(self):
+        self.assertEqual(('Ready: x\n', True), self.told(
+            ('succeeded', 'Ready: x'), ('failed', 'later')))
+
+    def test_failure_is_told_with_its_reason(self):
+        self.assertEqual(('FAILED: the port\n', False), self.told(
+            ('failed', 'the port'), ('failed', 'serve ended')))
+
+    def test_no_one_waiting(self):
+        outcome = serve._Outcome(None)
+        outcome.succeeded('Ready: x')
+        self.assertTrue(outcome.ready)
