@@ -61,19 +61,21 @@ def _wait_for_port(port, proc, timeout, what):
                        % (what, port, timeout))
 
 
-def _stop(proc, timeout=15):
-    """Stop a process this module started; its whole group if it lingers.
-
-    Each process is started in a session of its own, so its group holds
-    only what it started itself.
+def stop(proc, timeout=15, whole_group=False):
+    """Stop a process started in a session of its own (its group holds
+    only what it started): SIGTERM to it, or with ``whole_group`` to every
+    process of its group, then SIGKILL to the group if any lingers.
     """
     if proc is None:
         return
     if proc.poll() is None:
-        proc.terminate()
         try:
+            if whole_group:
+                os.killpg(proc.pid, signal.SIGTERM)
+            else:
+                proc.terminate()
             proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -153,7 +155,7 @@ class Uwsgi(object):
             return [int(pid) for pid in f.read().split()]
 
     def stop(self):
-        _stop(self._proc)
+        stop(self._proc)
         self._proc = None
 
     def __enter__(self):

@@ -106,26 +106,10 @@ def _spawn(cmd, log, env=None, cwd=None):
 
 
 def _terminate(proc, timeout=30):
-    """SIGTERM to the process group of ``proc``, SIGKILL if it lingers.
-
-    Every process here is started in a session of its own: its group
+    """Every process here is started in a session of its own: its group
     holds only what it started (Erlang's helpers, cotyledon's workers).
     """
-    if proc is None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
+    launchers.stop(proc, timeout, whole_group=True)
 
 
 def _tail(path, size=3000):
