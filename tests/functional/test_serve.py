@@ -29,6 +29,7 @@ import fixtures
 import testtools
 
 from tests.functional import base
+from tests import processes
 
 
 class TestServedCaller(base.TestCase):
@@ -76,29 +77,6 @@ def _free_port():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return probe.getsockname()[1]
-
-
-def _processes_naming(path):
-    """Pids of the live processes whose command line names ``path``."""
-    found = []
-    for pid in os.listdir('/proc'):
-        if not pid.isdigit():
-            continue
-        try:
-            with open('/proc/%s/cmdline' % pid, 'rb') as f:
-                if path.encode() in f.read() and not _zombie(pid):
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
-
-
-def _zombie(pid):
-    try:
-        with open('/proc/%s/stat' % pid) as f:
-            return f.read().rpartition(')')[2].split()[0] == 'Z'
-    except OSError:
-        return True
 
 
 def _openrc(config_dir, name):
@@ -196,7 +174,7 @@ class TestServeCommand(testtools.TestCase):
         self.assertEqual(status, proc.returncode, output)
         self.assertNotIn('Traceback', output)
         self.assertEqual([], os.listdir(tmpdir), output)
-        self.assertEqual([], _processes_naming(tmpdir))
+        self.assertEqual([], processes.naming(tmpdir))
         return rest
 
     def test_busy_port_refused_before_nova_starts(self):
@@ -364,15 +342,15 @@ class TestServeCommand(testtools.TestCase):
         self.assertEqual(200, status, doc)
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 120
-        while not _zombie(pid) and time.monotonic() < deadline:
+        while not processes.zombie(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        self.assertTrue(_zombie(pid))
+        self.assertTrue(processes.zombie(pid))
         with open(log) as f:
             output = f.read()
         self.assertIn(ready, output)
         self.assertNotIn('Traceback', output)
         self.assertEqual([], os.listdir(tmpdir), output)
-        self.assertEqual([], _processes_naming(tmpdir))
+        self.assertEqual([], processes.naming(tmpdir))
 
     @staticmethod
     def kill_pid(pid):
@@ -411,4 +389,4 @@ class TestServeCommand(testtools.TestCase):
         with open(log) as f:
             self.assertNotIn('Traceback', f.read())
         self.assertEqual([], os.listdir(tmpdir))
-        self.assertEqual([], _processes_naming(tmpdir))
+        self.assertEqual([], processes.naming(tmpdir))

@@ -31,27 +31,13 @@ import testtools
 from testtools import content
 
 from nova_hoststatus.tools import launchers
+from tests import processes
 
 BINDIR = os.path.dirname(sys.executable)
 # Nova, Keystone and the chain start in about 45 s on 2 cores.
 START_TIMEOUT = 300
 DRILL_TIMEOUT = 600
 CALL_TIMEOUT = 30
-
-
-def _processes_naming(path):
-    """Pids of the processes whose command line names ``path``."""
-    found = []
-    for pid in os.listdir('/proc'):
-        if not pid.isdigit():
-            continue
-        try:
-            with open('/proc/%s/cmdline' % pid, 'rb') as f:
-                if path.encode() in f.read():
-                    found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 class TestDrillWithTheChain(testtools.TestCase):
@@ -158,7 +144,7 @@ class TestServeWithTheChain(testtools.TestCase):
         self.stop(proc)
         self.assertEqual(0, proc.returncode)
         self.assertFalse(os.path.exists(chain))
-        self.assertEqual([], _processes_naming(os.path.dirname(chain)))
+        self.assertEqual([], processes.naming(os.path.dirname(chain)))
 
     def admin_force_down(self, config_dir, port, host):
         env = {}
