@@ -14,8 +14,9 @@
 
 nova-api loads the modules at the top of :mod:`nova_hoststatus`; the
 tooling (:mod:`nova_hoststatus.tools`, the commands of
-:mod:`nova_hoststatus.cmd`) runs elsewhere and must never be imported by
-the filter.  A fresh Python builds the filter as PasteDeploy does and sends
+:mod:`nova_hoststatus.cmd`) and the notification agent
+(:mod:`nova_hoststatus.notifier`) run elsewhere and must never be imported
+by the filter.  A fresh Python builds the filter as PasteDeploy does and sends
 it the requests of both its jobs, then reports which of the package's
 modules it holds.
 
@@ -34,7 +35,10 @@ import testtools
 
 import nova_hoststatus
 
-TOOLING = ('nova_hoststatus.tools', 'nova_hoststatus.cmd')
+# What runs beside nova-api, never in it: the tooling, the commands and
+# the notification agent.
+TOOLING = ('nova_hoststatus.tools', 'nova_hoststatus.cmd',
+           'nova_hoststatus.notifier')
 ROOT = os.path.dirname(os.path.dirname(nova_hoststatus.__file__))
 SOURCES = ('nova_hoststatus', 'tests', 'benchmarks')
 # What nova-api loads of the package, in lines, at most.
