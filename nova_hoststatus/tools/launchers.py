@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 
 UWSGI_MISSING = ("uWSGI is not installed in this environment; from the "
@@ -95,6 +96,24 @@ def uwsgi_binary():
     return binary
 
 
+def _with_this_python(env):
+    """``env`` for a uWSGI that embeds the Python running this code.
+
+    uWSGI loads libpython by its soname, found first on its build's own
+    library path. A uWSGI built for another Python of the same version (a
+    wheel that pip built for pyenv's Python 3.11 and cached, installed
+    here for Debian's) would load that one's library over this Python's
+    standard library, and fail to import from it. This Python's library
+    folder goes first.
+    """
+    libdir = sysconfig.get_config_var('LIBDIR')
+    library = sysconfig.get_config_var('INSTSONAME')
+    if libdir and library and os.path.exists(os.path.join(libdir, library)):
+        env['LD_LIBRARY_PATH'] = os.pathsep.join(
+            filter(None, [libdir, env.get('LD_LIBRARY_PATH')]))
+    return env
+
+
 class Uwsgi(object):
     """Nova's compute API under uWSGI, one port per worker.
 
@@ -126,7 +145,8 @@ class Uwsgi(object):
         for number, port in enumerate(self.ports):
             cmd += ['--http-socket', '127.0.0.1:%d' % port,
                     '--map-socket', '%d:%d' % (number, number + 1)]
-        env = dict(os.environ, OS_NOVA_CONFIG_DIR=self.config_dir)
+        env = _with_this_python(dict(os.environ,
+                                     OS_NOVA_CONFIG_DIR=self.config_dir))
         self._proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
                                       stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL,
