@@ -68,8 +68,13 @@ NOTIFICATION_TOPIC = 'notifications'
 # notifier's on the listener's alarms.
 READY_QUEUES = ('notifications.info', 'alarm.all.sample',
                 'alarming.sample')
-ETC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'etc', 'ceilometer')
+# etc/ceilometer: in the source tree, or where pip installed it
+# (setup.cfg's data_files).
+ETC_PLACES = (
+    os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), 'etc', 'ceilometer'),
+    os.path.join(sys.prefix, 'share', 'nova-hoststatus', 'ceilometer'),
+)
 
 # Shared by every oslo.messaging party of the chain.  A broker restart
 # drops every connection: each party retries every second (rather than
@@ -81,6 +86,17 @@ rabbit_retry_interval = 1
 rabbit_retry_backoff = 0
 rabbit_interval_max = 1
 """
+
+
+def _etc(name):
+    """The project's Ceilometer file ``name``, wherever it was installed."""
+    for folder in ETC_PLACES:
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            return path
+    raise launchers.Missing('%s of etc/ceilometer is in none of %s: install '
+                            'the project from its source tree'
+                            % (name, ', '.join(ETC_PLACES)))
 
 
 def _progress(progress):
@@ -317,11 +333,11 @@ class Ceilometer(object):
                            'data', 'event_definitions.yaml')
         with open(own) as f:
             theirs = f.read()
-        with open(os.path.join(ETC, 'event_definitions.yaml')) as f:
+        with open(_etc('event_definitions.yaml')) as f:
             ours = f.read()
         _write(os.path.join(self.path, 'event_definitions.yaml'),
                theirs.rstrip('\n') + '\n' + ours)
-        shutil.copy(os.path.join(ETC, 'event_pipeline.yaml'),
+        shutil.copy(_etc('event_pipeline.yaml'),
                     os.path.join(self.path, 'event_pipeline.yaml'))
         _write(self.config_file, _CEILOMETER_CONF.format(
             path=self.path, transport_url=self.transport_url,
