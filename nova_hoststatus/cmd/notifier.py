@@ -17,6 +17,7 @@ files: it reads Nova's databases and policy with Nova's own code, listens
 on Nova's notification transport and sends its own notifications there.
 """
 
+import inspect
 import os
 import signal
 import sys
@@ -72,8 +73,13 @@ def _nova(args):
     except ImportError:
         from nova_hoststatus.tools import sandbox
         raise sandbox.NovaMissing(sandbox.NOVA_MISSING)
-    if hasattr(monkey_patch, 'patch'):
-        monkey_patch.patch(backend='threading')
+    patch = getattr(monkey_patch, 'patch', None)  # Nova 32 and later
+    if patch is not None:
+        if 'backend' in inspect.signature(patch).parameters:
+            # Nova 33 and later also start oslo.service's threads here.
+            patch(backend='threading')
+        else:
+            patch()
     from nova import config
     from nova import objects
     from oslo_log import log
