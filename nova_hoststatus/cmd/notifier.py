@@ -104,7 +104,6 @@ def _service(args):
     import oslo_messaging
 
     from nova_hoststatus.notifier import agent
-    from nova_hoststatus.notifier import changes
     from nova_hoststatus.notifier import hosts
     from nova_hoststatus.notifier import store
 
@@ -115,13 +114,6 @@ def _service(args):
               'agent shares, not one of Nova\'s', file=sys.stderr)
         return None
     transport = oslo_messaging.get_notification_transport(conf)
-    notifier = oslo_messaging.Notifier(
-        transport, publisher_id=changes.PUBLISHER_ID, driver='messagingv2',
-        topics=options.topics)
-
-    def send(payload):
-        notifier.info({}, changes.EVENT_TYPE, payload)
-
     coordinator = partitioner = None
     if conf.coordination.backend_url:
         from tooz import coordination
@@ -131,5 +123,6 @@ def _service(args):
         partitioner = coordinator.join_partitioned_group(
             options.coordination_group)
     worker = agent.Agent(hosts.NovaHosts(), store.Store(options.connection),
-                         send, options.claim_timeout, partitioner)
+                         agent.sender(transport, options.topics),
+                         options.claim_timeout, partitioner)
     return agent.Service(conf, worker, transport, coordinator, partitioner)

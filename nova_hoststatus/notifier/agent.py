@@ -202,6 +202,20 @@ class Service(object):
             self._coordinator.stop()
 
 
+def sender(transport, topics):
+    """``send(payload)``: one ``hoststatus.server.update`` on ``topics``
+    of ``transport``, in its configured exchange (Nova's, where Ceilometer
+    listens); the publisher names no host.
+    """
+    notifier = oslo_messaging.Notifier(
+        transport, publisher_id=changes.PUBLISHER_ID, driver='messagingv2',
+        topics=topics)
+
+    def send(payload):
+        notifier.info({}, changes.EVENT_TYPE, payload)
+    return send
+
+
 def member_id():
     """This agent's name in the tooz group: unique per process."""
     return ('%s-%s' % (socket.gethostname(), uuid.uuid4().hex[:8])).encode()

@@ -126,8 +126,7 @@ class Store(object):
                     return None
                 return changes.Change(host, row.old_host_status, observed,
                                       row.generation, row.changed_at)
-            changed_at = datetime.datetime.fromtimestamp(
-                now, datetime.timezone.utc).replace(tzinfo=None)
+            changed_at = _utc(now)
             moved = conn.execute(
                 sa.update(HOSTS)
                 .where(HOSTS.c.host == host,
@@ -164,8 +163,13 @@ class Store(object):
         return {'host': host, 'host_status': observed,
                 'old_host_status': None, 'generation': 0,
                 'delivered': True, 'claimed_at': now,
-                'changed_at': datetime.datetime.fromtimestamp(
-                    now, datetime.timezone.utc).replace(tzinfo=None)}
+                'changed_at': _utc(now)}
+
+
+def _utc(timestamp):
+    """``timestamp`` as a naive UTC datetime, as the table keeps it."""
+    return datetime.datetime.fromtimestamp(
+        timestamp, datetime.timezone.utc).replace(tzinfo=None)
 
 
 def _sqlite_engine(url):

@@ -683,6 +683,8 @@ class Publisher(object):
     def __init__(self, path, transport_url):
         from oslo_config import cfg
         import oslo_messaging
+
+        from nova_hoststatus.notifier import agent
         os.makedirs(path, exist_ok=True)
         config_file = _write(
             os.path.join(path, 'publisher.conf'),
@@ -692,13 +694,7 @@ class Publisher(object):
         self.conf(['--config-file', config_file], project='nova-hoststatus')
         self.transport = oslo_messaging.get_notification_transport(
             self.conf, url=transport_url)
-        self.notifier = oslo_messaging.Notifier(
-            self.transport, publisher_id=changes.PUBLISHER_ID,
-            driver='messagingv2',
-            topics=[NOTIFICATION_TOPIC])
-
-    def send(self, payload):
-        self.notifier.info({}, changes.EVENT_TYPE, payload)
+        self.send = agent.sender(self.transport, [NOTIFICATION_TOPIC])
 
     def close(self):
         self.transport.cleanup()

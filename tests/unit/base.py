@@ -10,8 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Shared set-up: the filter over the fake compute API, with its own config."""
+"""Shared set-up: the filter over the fake compute API, with its own config;
+the command line run in this process."""
 
+import contextlib
+import io
 import json
 import os
 
@@ -21,6 +24,7 @@ from oslo_context import context as oslo_context
 import testtools
 import webob
 
+from nova_hoststatus import cmd
 from nova_hoststatus import conf
 from nova_hoststatus import middleware
 from tests.unit import fakes
@@ -31,6 +35,17 @@ OWNER = {'project_id': 'owner-project', 'user_id': 'owner-user',
          'roles': ['member']}
 STRANGER = {'project_id': 'other-project', 'user_id': 'other-user',
             'roles': ['member']}
+
+
+def run_command(*argv):
+    """Exit status, stdout and stderr of ``nova-hoststatus argv``."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cmd.main(list(argv))
+        except SystemExit as exc:
+            status = exc.code
+    return status, out.getvalue(), err.getvalue()
 
 
 class FilterTestCase(testtools.TestCase):

@@ -33,6 +33,7 @@ from nova_hoststatus import cmd
 from nova_hoststatus.cmd import drill
 from nova_hoststatus.cmd import serve
 from nova_hoststatus.tools import sandbox
+from tests.unit import base
 
 
 class CommandLineTest(testtools.TestCase):
@@ -46,14 +47,7 @@ class CommandLineTest(testtools.TestCase):
                 module.__name__ + '.run', self.ran.append))
 
     def main(self, *argv):
-        """Exit status, stdout and stderr of ``nova-hoststatus argv``."""
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = cmd.main(list(argv))
-            except SystemExit as exc:
-                status = exc.code
-        return status, out.getvalue(), err.getvalue()
+        return base.run_command(*argv)
 
     def assertRefused(self, option, *argv):
         status, _, err = self.main(*argv)

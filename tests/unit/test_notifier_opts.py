@@ -18,8 +18,6 @@ Nova is not installed where these run: the command is driven with
 with Nova's module made unimportable.
 """
 
-import contextlib
-import io
 import signal
 import sys
 import types
@@ -29,9 +27,9 @@ import fixtures
 from oslo_config import cfg
 import testtools
 
-from nova_hoststatus import cmd
 from nova_hoststatus.notifier import opts
 from nova_hoststatus.tools import sandbox
+from tests.unit import base
 
 
 class ListOptsTest(testtools.TestCase):
@@ -90,13 +88,7 @@ class NotifierCommandTest(testtools.TestCase):
             'OS_NOVA_DISABLE_EVENTLET_PATCHING'))
 
     def main(self, *argv):
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = cmd.main(list(argv))
-            except SystemExit as exc:
-                status = exc.code
-        return status, out.getvalue(), err.getvalue()
+        return base.run_command(*argv)
 
     def without_nova_code(self, conf):
         """``_nova`` answers ``conf``; the module of Nova's answers is a
